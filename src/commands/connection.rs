@@ -1,0 +1,373 @@
+//! Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO, CLIENT.
+
+use bytes::Bytes;
+
+use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
+use crate::config::REDIS_VERSION;
+use crate::error::{Error, Result, DB_INDEX};
+use crate::protocol::Reply;
+use crate::server::Close;
+
+/// PING [message]: PONG, or the message.
+fn ping(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.is_empty() {
+        Ok(Reply::Status("PONG".into()))
+    } else {
+        Ok(Reply::Bulk(args.bytes()?))
+    }
+}
+
+/// ECHO message
+fn echo(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    Ok(Reply::Bulk(args.bytes()?))
+}
+
+/// SELECT index: switch the connection to another database.
+fn select(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let index = args.int()?;
+    let db = usize::try_from(index)
+        .ok()
+        .filter(|&db| db < ctx.store().databases())
+        .ok_or(Error::reply(DB_INDEX))?;
+    ctx.session.db = db;
+    ctx.session.client.info().db = db;
+    Ok(Reply::ok())
+}
+
+/// QUIT: reply OK, then close the connection.
+fn quit(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    ctx.session.close = Some(Close::AfterReply);
+    Ok(Reply::ok())
+}
+
+/// Checks a username and password against the configuration, as AUTH does.
+fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
+    let Some(expected) = &ctx.server.config.requirepass else {
+        if user.is_none() {
+            return Err(Error::reply(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        // With no password configured the default user accepts any password.
+        return if user == Some(b"default") {
+            Ok(())
+        } else {
+            Err(wrongpass())
+        };
+    };
+    let user_ok = user.is_none_or(|u| u == b"default");
+    if user_ok && password == expected.as_bytes() {
+        Ok(())
+    } else {
+        Err(wrongpass())
+    }
+}
+
+fn wrongpass() -> Error {
+    Error::reply("WRONGPASS invalid username-password pair or user is disabled.")
+}
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let words = args.rest()?;
+    let (user, password) = match words.as_slice() {
+        [password] => (None, password),
+        [user, password] => (Some(&user[..]), password),
+        _ => return Err(Error::syntax()),
+    };
+    authenticate(ctx, user, password)?;
+    ctx.session.authenticated = true;
+    Ok(Reply::ok())
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME name]]: switch protocol, reply with
+/// the server's description.
+fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let mut version = None;
+    if !args.is_empty() {
+        let v = args
+            .int()
+            .map_err(|_| Error::reply("ERR Protocol version is not an integer or out of range"))?;
+        if !(2..=3).contains(&v) {
+            return Err(Error::reply("NOPROTO unsupported protocol version"));
+        }
+        version = Some(v as u8);
+    }
+    let mut name = None;
+    let mut authed = false;
+    while !args.is_empty() {
+        if args.eat("AUTH") && args.remaining() >= 2 {
+            let (user, password) = (args.bytes()?, args.bytes()?);
+            authenticate(ctx, Some(&user), &password)?;
+            authed = true;
+        } else if args.eat("SETNAME") && !args.is_empty() {
+            name = Some(valid_client_name(args.bytes()?)?);
+        } else {
+            let option = args.bytes()?;
+            return Err(Error::new(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&option)
+            )));
+        }
+    }
+    if authed {
+        ctx.session.authenticated = true;
+    }
+    if !ctx.session.authenticated {
+        return Err(Error::reply(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    if let Some(name) = name {
+        ctx.session.client.info().name = (!name.is_empty()).then_some(name);
+    }
+    if let Some(v) = version {
+        ctx.session.resp = v;
+        ctx.session.client.info().resp = v;
+    }
+    let field = |k: &'static str| Reply::bulk(k);
+    Ok(Reply::Map(vec![
+        (field("server"), Reply::bulk("redis")),
+        (field("version"), Reply::bulk(REDIS_VERSION)),
+        (field("proto"), Reply::Int(i64::from(ctx.session.resp))),
+        (field("id"), Reply::Int(ctx.session.client.id as i64)),
+        (field("mode"), Reply::bulk("standalone")),
+        (field("role"), Reply::bulk("master")),
+        (field("modules"), Reply::Array(Vec::new())),
+    ]))
+}
+
+/// Client names and library attributes are printable ASCII without spaces, as in Redis.
+fn is_printable_word(value: &[u8]) -> bool {
+    value.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn valid_client_name(name: Bytes) -> Result<Bytes> {
+    if is_printable_word(&name) {
+        Ok(name)
+    } else {
+        Err(Error::reply(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ))
+    }
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::Int(ctx.session.client.id as i64))
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::bulk_or_nil(ctx.session.client.info().name.clone()))
+}
+
+/// CLIENT SETNAME name: an empty name removes it.
+fn client_setname(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let name = valid_client_name(args.bytes()?)?;
+    ctx.session.client.info().name = (!name.is_empty()).then_some(name);
+    Ok(Reply::ok())
+}
+
+/// CLIENT SETINFO LIB-NAME|LIB-VER value
+fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let attr = args.bytes()?;
+    let value = args.bytes()?;
+    let attr_text = String::from_utf8_lossy(&attr).into_owned();
+    let lib_name = match attr_text.to_ascii_lowercase().as_str() {
+        "lib-name" => true,
+        "lib-ver" => false,
+        _ => return Err(Error::new(format!("ERR Unrecognized option '{attr_text}'"))),
+    };
+    if !is_printable_word(&value) {
+        return Err(Error::new(format!(
+            "ERR {attr_text} cannot contain spaces, newlines or special characters."
+        )));
+    }
+    let value = (!value.is_empty()).then(|| String::from_utf8_lossy(&value).into_owned());
+    let mut info = ctx.session.client.info();
+    if lib_name {
+        info.lib_name = value;
+    } else {
+        info.lib_ver = value;
+    }
+    Ok(Reply::ok())
+}
+
+/// One line of CLIENT LIST / CLIENT INFO, in Redis's field order.
+fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> String {
+    let info = client.info();
+    let now = std::time::Instant::now();
+    format!(
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        client.id,
+        client.addr,
+        client.laddr,
+        info.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default(),
+        now.duration_since(client.created).as_secs(),
+        if current { 0 } else { now.duration_since(info.last_active).as_secs() },
+        if current { ctx.session.db } else { info.db },
+        info.last_command,
+        info.resp,
+        info.lib_name.as_deref().unwrap_or(""),
+        info.lib_ver.as_deref().unwrap_or(""),
+    )
+}
+
+/// CLIENT LIST: one line per connected client.
+fn client_list(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if !args.is_empty() {
+        return Err(Error::syntax());
+    }
+    let me = ctx.session.client.id;
+    let mut text = String::new();
+    for client in ctx.server.clients.list() {
+        text.push_str(&client_line(ctx, &client, client.id == me));
+        text.push('\n');
+    }
+    Ok(Reply::Verbatim(text.into()))
+}
+
+/// CLIENT INFO: this client's line.
+fn client_info(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    let client = ctx.session.client.clone();
+    Ok(Reply::Verbatim(
+        format!("{}\n", client_line(ctx, &client, true)).into(),
+    ))
+}
+
+const CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "id",
+        arity: 2,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_id,
+        subcommands: &[],
+    },
+    Command {
+        name: "getname",
+        arity: 2,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_getname,
+        subcommands: &[],
+    },
+    Command {
+        name: "setname",
+        arity: 3,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_setname,
+        subcommands: &[],
+    },
+    Command {
+        name: "setinfo",
+        arity: 4,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_setinfo,
+        subcommands: &[],
+    },
+    Command {
+        name: "list",
+        arity: -2,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_list,
+        subcommands: &[],
+    },
+    Command {
+        name: "info",
+        arity: 2,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_info,
+        subcommands: &[],
+    },
+];
+
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "ping",
+        arity: -1,
+        flags: &[Fast, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: ping,
+        subcommands: &[],
+    },
+    Command {
+        name: "echo",
+        arity: 2,
+        flags: &[Fast, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: echo,
+        subcommands: &[],
+    },
+    Command {
+        name: "select",
+        arity: 2,
+        flags: &[Loading, Stale, Fast, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: select,
+        subcommands: &[],
+    },
+    Command {
+        name: "quit",
+        arity: -1,
+        flags: &[AllowBusy, Noscript, Loading, Stale, Fast, NoAuth, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: quit,
+        subcommands: &[],
+    },
+    Command {
+        name: "auth",
+        arity: -2,
+        flags: &[Noscript, Loading, Stale, Fast, NoAuth, AllowBusy, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: auth,
+        subcommands: &[],
+    },
+    Command {
+        name: "hello",
+        arity: -1,
+        flags: &[Noscript, Loading, Stale, Fast, NoAuth, AllowBusy, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: hello,
+        subcommands: &[],
+    },
+    Command {
+        name: "client",
+        arity: -2,
+        flags: &[],
+        acl: &[],
+        keys: NO_KEYS,
+        handler: super::container,
+        subcommands: CLIENT_SUBCOMMANDS,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_names_are_printable_words() {
+        assert!(is_printable_word(b"worker-1"));
+        assert!(!is_printable_word(b"has space"));
+        assert!(!is_printable_word(b"new\nline"));
+        assert!(!is_printable_word("caf\u{e9}".as_bytes()));
+    }
+}

@@ -1,0 +1,5 @@
+//! Sorted set commands.
+
+use super::Command;
+
+pub const COMMANDS: &[Command] = &[];

@@ -1,0 +1,89 @@
+//! The client registry: what CLIENT LIST, CLIENT ID and INFO clients report.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::{Mutex, MutexGuard};
+
+/// A connected client, as others can see it.
+pub struct Client {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub created: Instant,
+    info: Mutex<ClientInfo>,
+}
+
+/// The parts of a client that change while it is connected.
+pub struct ClientInfo {
+    pub name: Option<Bytes>,
+    pub lib_name: Option<String>,
+    pub lib_ver: Option<String>,
+    pub db: usize,
+    pub resp: u8,
+    pub last_command: &'static str,
+    pub last_active: Instant,
+}
+
+impl Client {
+    pub fn info(&self) -> MutexGuard<'_, ClientInfo> {
+        self.info.lock()
+    }
+
+    /// Records the command a client is running (CLIENT LIST's `cmd`, `idle`).
+    pub fn note_command(&self, name: &'static str) {
+        let mut info = self.info.lock();
+        info.last_command = name;
+        info.last_active = Instant::now();
+    }
+}
+
+#[derive(Default)]
+pub struct Clients {
+    next_id: AtomicU64,
+    map: Mutex<HashMap<u64, Arc<Client>>>,
+}
+
+impl Clients {
+    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<Client> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = Instant::now();
+        let info = ClientInfo {
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            resp: 2,
+            last_command: "NULL",
+            last_active: now,
+        };
+        let client = Arc::new(Client {
+            id,
+            addr,
+            laddr,
+            created: now,
+            info: Mutex::new(info),
+        });
+        self.map.lock().insert(id, client.clone());
+        client
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.map.lock().remove(&id);
+    }
+
+    pub fn count(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Every client, in id order.
+    pub fn list(&self) -> Vec<Arc<Client>> {
+        let mut all: Vec<_> = self.map.lock().values().cloned().collect();
+        all.sort_by_key(|c| c.id);
+        all
+    }
+}

@@ -1,0 +1,244 @@
+//! Atomic file replacement, and the temp and trash areas it works through.
+//!
+//! A visible file is never modified: new content is written to a file in `tmp/` and then
+//! swapped into place with `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash) sees the old
+//! content or the new, never a mix. The swap leaves the old file at the temp path, and it is
+//! kept for the next write instead of being deleted: on ext4, creating an inode costs far more
+//! than reusing one (measured here: ~2-7k file creations/s against ~30k exchanges/s), and that
+//! is what makes an overwrite cheap. The next write overwrites it from offset 0 and cuts it only
+//! if it was longer, so a same-size overwrite costs no truncation. A recycled file is checked
+//! when it is reused: one that is large (a reply may still be streaming from an open
+//! descriptor of it) or has another link (a snapshot may hard-link files) is deleted instead.
+//!
+//! Whole directories (replaced keys, flushed databases) go to `trash/` by rename, and a
+//! background thread deletes them, so DEL of a key with a million fields returns at once.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+use rustix::fs::{renameat_with, RenameFlags, CWD};
+
+/// Files up to this size are recycled after being replaced, and read whole into replies.
+pub const SMALL_FILE: u64 = 64 * 1024;
+
+/// Most recycled empty files kept around.
+const POOL_MAX: usize = 1024;
+
+/// The `tmp/` area: unique temp names and the pool of recycled empty files.
+pub struct Staging {
+    dir: PathBuf,
+    next: AtomicU64,
+    pool: Mutex<Vec<PathBuf>>,
+}
+
+impl Staging {
+    /// Empties `dir` (what a crash left there is garbage by construction) and takes it over.
+    pub fn open(dir: PathBuf, trash: &Trash) -> io::Result<Staging> {
+        if dir.exists() {
+            trash.discard(&dir)?;
+        }
+        fs::create_dir(&dir)?;
+        Ok(Staging {
+            dir,
+            next: AtomicU64::new(0),
+            pool: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A fresh, unused path in `tmp/`.
+    pub fn new_path(&self, prefix: &str) -> PathBuf {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        self.dir.join(format!("{prefix}{n}"))
+    }
+
+    /// Writes `data` to a temp file (a recycled one when there is one) and returns its path.
+    pub fn write(&self, data: &[u8], sync: bool) -> io::Result<PathBuf> {
+        let mut file = loop {
+            let Some(path) = self.pool.lock().pop() else {
+                let path = self.new_path("f");
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?;
+                break (path, file);
+            };
+            let Ok(file) = OpenOptions::new().write(true).open(&path) else {
+                continue;
+            };
+            let meta = file.metadata()?;
+            if meta.nlink() == 1 && meta.len() <= SMALL_FILE {
+                if meta.len() > data.len() as u64 {
+                    file.set_len(data.len() as u64)?;
+                }
+                break (path, file);
+            }
+            drop(file);
+            let _ = fs::remove_file(&path);
+        };
+        file.1.write_all(data)?;
+        if sync {
+            file.1.sync_data()?;
+        }
+        Ok(file.0)
+    }
+
+    /// Puts the staged file at `dest`, atomically replacing whatever file is there.
+    pub fn install(&self, staged: &Path, dest: &Path) -> io::Result<()> {
+        match renameat_with(CWD, staged, CWD, dest, RenameFlags::EXCHANGE) {
+            Ok(()) => {
+                self.recycle(staged);
+                Ok(())
+            }
+            // Nothing to exchange with, or a filesystem without RENAME_EXCHANGE.
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::INVAL) => {
+                match fs::rename(staged, dest) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound && staged.exists() => {
+                        // The destination directory is missing (an entry directory made lazily).
+                        fs::create_dir_all(
+                            dest.parent()
+                                .expect("destinations are inside the data directory"),
+                        )?;
+                        fs::rename(staged, dest)
+                    }
+                    other => other,
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Keeps a replaced file for reuse (checked when it is reused, see [`Staging::write`]).
+    fn recycle(&self, path: &Path) {
+        let mut pool = self.pool.lock();
+        if pool.len() < POOL_MAX {
+            pool.push(path.to_path_buf());
+        } else {
+            drop(pool);
+            let _ = fs::remove_file(path);
+        }
+    }
+
+    /// Returns a staged file that will not be installed after all.
+    pub fn abandon(&self, path: &Path) {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// The `trash/` area and its reaper thread.
+pub struct Trash {
+    dir: PathBuf,
+    next: AtomicU64,
+    signal: Arc<(Mutex<TrashState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct TrashState {
+    pending: bool,
+    stop: bool,
+    busy: bool,
+}
+
+impl Trash {
+    /// Opens `dir` and starts deleting whatever is in it, in the background.
+    pub fn open(dir: PathBuf) -> io::Result<Trash> {
+        fs::create_dir_all(&dir)?;
+        let signal = Arc::new((
+            Mutex::new(TrashState {
+                pending: true,
+                ..Default::default()
+            }),
+            Condvar::new(),
+        ));
+        let reaper_dir = dir.clone();
+        let reaper_signal = signal.clone();
+        std::thread::Builder::new()
+            .name("dredis-trash".into())
+            .spawn(move || reap(&reaper_dir, &reaper_signal))?;
+        Ok(Trash {
+            dir,
+            next: AtomicU64::new(0),
+            signal,
+        })
+    }
+
+    /// Moves `path` (a file or a whole directory) out of sight, to be deleted later.
+    pub fn discard(&self, path: &Path) -> io::Result<()> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        match fs::rename(path, self.dir.join(format!("{nanos:x}-{n}"))) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            other => other?,
+        }
+        let (state, wake) = &*self.signal;
+        state.lock().pending = true;
+        wake.notify_one();
+        Ok(())
+    }
+
+    /// Waits until everything discarded so far is deleted (tests and shutdown use it).
+    pub fn drain(&self) {
+        let (state, wake) = &*self.signal;
+        let mut s = state.lock();
+        while s.pending || s.busy {
+            wake.wait_for(&mut s, std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&self) {
+        let (state, wake) = &*self.signal;
+        state.lock().stop = true;
+        wake.notify_all();
+    }
+}
+
+fn reap(dir: &Path, signal: &(Mutex<TrashState>, Condvar)) {
+    let (state, wake) = signal;
+    loop {
+        {
+            let mut s = state.lock();
+            while !s.pending && !s.stop {
+                wake.wait(&mut s);
+            }
+            if s.stop {
+                return;
+            }
+            s.pending = false;
+            s.busy = true;
+        }
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                if let Err(e) = result {
+                    tracing::warn!("could not delete {}: {e}", path.display());
+                }
+                if state.lock().stop {
+                    return;
+                }
+            }
+        }
+        state.lock().busy = false;
+        wake.notify_all();
+    }
+}
+
+/// Makes a directory's entries (new names, renames) durable.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}

@@ -1,0 +1,124 @@
+//! Key metadata: the `type` file of every key directory.
+//!
+//! Plain text so that `cat type` tells what a key is. The first line is the type name (as in the
+//! original dredis); optional `name value` lines follow:
+//!
+//! ```text
+//! hash
+//! expire-at-ms 1732200000000
+//! size 3
+//! ```
+//!
+//! `expire-at-ms` is the absolute deadline in Unix milliseconds; `size` is the number of
+//! fields or members of a collection (so HLEN/SCARD/ZCARD read one small file).
+
+use std::io;
+
+/// The types a key can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    String,
+    Hash,
+    Set,
+    ZSet,
+}
+
+impl Type {
+    /// The name TYPE replies with, and the first line of the `type` file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Hash => "hash",
+            Type::Set => "set",
+            Type::ZSet => "zset",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Type> {
+        [Type::String, Type::Hash, Type::Set, Type::ZSet]
+            .into_iter()
+            .find(|t| t.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub kind: Type,
+    pub expire_at_ms: Option<i64>,
+    pub size: u64,
+}
+
+impl Meta {
+    pub fn new(kind: Type) -> Meta {
+        Meta {
+            kind,
+            expire_at_ms: None,
+            size: 0,
+        }
+    }
+
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at_ms.is_some_and(|at| at <= now_ms)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{}\n", self.kind.name());
+        if let Some(at) = self.expire_at_ms {
+            out.push_str(&format!("expire-at-ms {at}\n"));
+        }
+        if self.kind != Type::String {
+            out.push_str(&format!("size {}\n", self.size));
+        }
+        out.into_bytes()
+    }
+
+    pub fn parse(bytes: &[u8]) -> io::Result<Meta> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed type file");
+        let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
+        let mut lines = text.lines();
+        let kind = lines
+            .next()
+            .and_then(|l| Type::parse(l.trim()))
+            .ok_or_else(bad)?;
+        let mut meta = Meta::new(kind);
+        for line in lines {
+            let (name, value) = line.split_once(' ').ok_or_else(bad)?;
+            match name {
+                "expire-at-ms" => meta.expire_at_ms = Some(value.parse().map_err(|_| bad())?),
+                "size" => meta.size = value.parse().map_err(|_| bad())?,
+                _ => {} // written by a newer version: ignored, kept out of the way
+            }
+        }
+        Ok(meta)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_reads_the_original_format() {
+        let meta = Meta {
+            kind: Type::Hash,
+            expire_at_ms: Some(1_700_000_000_000),
+            size: 3,
+        };
+        assert_eq!(Meta::parse(&meta.to_bytes()).unwrap(), meta);
+        assert_eq!(
+            String::from_utf8(Meta::new(Type::String).to_bytes()).unwrap(),
+            "string\n"
+        );
+        // The original dredis wrote just the type name, without a newline.
+        assert_eq!(Meta::parse(b"zset").unwrap(), Meta::new(Type::ZSet));
+        assert!(Meta::parse(b"list-of-things").is_err());
+    }
+}

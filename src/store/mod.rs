@@ -1,0 +1,335 @@
+//! The filesystem store: all knowledge of the data directory lives under this module.
+//!
+//! `layout` names things, `meta` reads and writes a key's `type` file, `files` makes single
+//! file changes atomic, `batch` collects a command's changes and applies them, `locks` keeps
+//! commands atomic; `string`, `hash`, `set`, `zset` (+ `zindex`, its ordered index) know how
+//! each type sits inside a key directory. See docs/on-disk-format.md for the format itself.
+
+pub mod batch;
+pub mod cache;
+pub mod entries;
+pub mod files;
+pub mod hash;
+pub mod layout;
+pub mod locks;
+pub mod meta;
+pub mod set;
+pub mod string;
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+pub use batch::{Batch, Content, KeyId, Mode, Value};
+pub use meta::{now_ms, Meta, Type};
+
+use cache::Cache;
+use files::{Staging, Trash};
+use layout::{decode_name, Decoded};
+use locks::KeyLocks;
+
+/// The first line of `FORMAT`: the on-disk format this build reads and writes.
+pub const FORMAT: &str = "dredis-fs 1";
+
+/// When file changes are forced to stable storage, as Redis's `appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fsync {
+    /// Before the reply: an acknowledged write survives a crash of the machine.
+    Always,
+    /// Once a second, in the background: a machine crash loses at most about a second.
+    Everysec,
+    /// Left to the operating system.
+    No,
+}
+
+impl Fsync {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fsync::Always => "always",
+            Fsync::Everysec => "everysec",
+            Fsync::No => "no",
+        }
+    }
+}
+
+/// How to open a data directory.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub databases: usize,
+    pub fsync: Fsync,
+    /// Bytes of small files kept in memory (0: no cache).
+    pub cache_bytes: u64,
+}
+
+/// An open data directory.
+pub struct Store {
+    root: PathBuf,
+    databases: usize,
+    pub fsync: Fsync,
+    staging: Staging,
+    trash: Trash,
+    cache: Cache,
+    pub locks: KeyLocks,
+    syncer_stop: Arc<AtomicBool>,
+    _lock: File,
+}
+
+/// Why a data directory could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    Locked(PathBuf),
+    NotOurs(PathBuf),
+    Format(PathBuf, String),
+    Io(PathBuf, io::Error),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Locked(p) => write!(f, "{} is in use by another dredis server (its LOCK file is held)", p.display()),
+            OpenError::NotOurs(p) => write!(
+                f,
+                "{} is not empty and has no FORMAT file: it is not a dredis data directory; refusing to write into it",
+                p.display()
+            ),
+            OpenError::Format(p, found) => write!(
+                f,
+                "{} has on-disk format {found:?}, which this dredis does not know (it reads {FORMAT:?})",
+                p.display()
+            ),
+            OpenError::Io(p, e) => write!(f, "cannot use data directory {}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl Store {
+    /// Opens (creating if needed) the data directory at `root`, locks it, recovers what a crash
+    /// left behind (tmp/ is emptied, trash/ is deleted in the background), and starts the
+    /// background syncer for `fsync`.
+    pub fn open(root: &Path, options: &Options) -> Result<Store, OpenError> {
+        let Options {
+            databases,
+            fsync,
+            cache_bytes,
+        } = *options;
+        let io_err = |e| OpenError::Io(root.to_path_buf(), e);
+        fs::create_dir_all(root).map_err(io_err)?;
+        let root = root.canonicalize().map_err(io_err)?;
+        let io_err = |e| OpenError::Io(root.clone(), e);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("LOCK"))
+            .map_err(io_err)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(OpenError::Locked(root)),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
+        }
+        let format_path = root.join("FORMAT");
+        match fs::read_to_string(&format_path) {
+            Ok(text) if text.lines().next() == Some(FORMAT) => {}
+            Ok(text) => {
+                return Err(OpenError::Format(
+                    root,
+                    text.lines().next().unwrap_or("").to_string(),
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let foreign = fs::read_dir(&root)
+                    .map_err(io_err)?
+                    .flatten()
+                    .any(|e| e.file_name() != "LOCK");
+                if foreign {
+                    return Err(OpenError::NotOurs(root));
+                }
+                write_durably(&format_path, format!("{FORMAT}\n").as_bytes()).map_err(io_err)?;
+            }
+            Err(e) => return Err(io_err(e)),
+        }
+        let trash = Trash::open(root.join("trash")).map_err(io_err)?;
+        let staging = Staging::open(root.join("tmp"), &trash).map_err(io_err)?;
+        for db in 0..databases {
+            fs::create_dir_all(root.join(db.to_string())).map_err(io_err)?;
+        }
+        let syncer_stop = Arc::new(AtomicBool::new(false));
+        if fsync == Fsync::Everysec {
+            spawn_syncer(root.clone(), syncer_stop.clone()).map_err(io_err)?;
+        }
+        let cache = Cache::new(cache_bytes);
+        Ok(Store {
+            root,
+            databases,
+            fsync,
+            staging,
+            trash,
+            cache,
+            locks: KeyLocks::default(),
+            syncer_stop,
+            _lock: lock,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// Where large request arguments are spilled: inside the data directory, so that moving
+    /// one into place is a rename.
+    pub fn tmp_dir(&self) -> &Path {
+        self.staging.dir()
+    }
+
+    pub fn key(&self, db: usize, key: Bytes) -> KeyId {
+        KeyId::new(db, key)
+    }
+
+    /// A batch for a command that holds its keys' locks.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self, Mode::Locked)
+    }
+
+    /// Flushes everything to stable storage.
+    pub fn sync(&self) -> io::Result<()> {
+        let dir = File::open(&self.root)?;
+        rustix::fs::syncfs(&dir)?;
+        Ok(())
+    }
+
+    /// Stops background work and makes everything durable; the LOCK is released on drop.
+    pub fn close(&self) -> io::Result<()> {
+        self.syncer_stop.store(true, Ordering::Relaxed);
+        self.trash.stop();
+        self.sync()
+    }
+
+    /// Waits until deleted keys are gone from the disk.
+    pub fn drain_trash(&self) {
+        self.trash.drain();
+    }
+
+    fn db_dir(&self, db: usize) -> PathBuf {
+        self.root.join(db.to_string())
+    }
+
+    /// Replaces a database's directory by an empty one (callers hold the global lock).
+    fn flush_db_dir(&self, db: usize) -> io::Result<()> {
+        let dir = self.db_dir(db);
+        self.trash.discard(&dir)?;
+        fs::create_dir(&dir)?;
+        if self.fsync == Fsync::Always {
+            files::sync_dir(&self.root)?;
+        }
+        Ok(())
+    }
+
+    /// The slot directories of a database that exist, in slot order.
+    fn slot_dirs(&self, db: usize) -> io::Result<Vec<(u16, PathBuf)>> {
+        let mut slots = Vec::new();
+        for entry in fs::read_dir(self.db_dir(db))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Ok(slot) = u16::from_str_radix(name, 16) {
+                if name.len() == 4 && slot < layout::SLOTS {
+                    slots.push((slot, entry.path()));
+                }
+            }
+        }
+        slots.sort_unstable();
+        Ok(slots)
+    }
+
+    /// Number of keys in a database (expired ones not yet reclaimed included, as in Redis).
+    /// A slot directory's link count is 2 + its subdirectories, one per key: a stat per slot
+    /// instead of a walk over every key.
+    pub fn dbsize(&self, db: usize) -> io::Result<u64> {
+        let mut total = 0;
+        for (_, dir) in self.slot_dirs(db)? {
+            let links = fs::metadata(&dir)?.nlink();
+            total += if links >= 2 {
+                links - 2
+            } else {
+                // Filesystems without directory link counts (btrfs) report 1.
+                fs::read_dir(&dir)?.count() as u64
+            };
+        }
+        Ok(total)
+    }
+
+    /// Calls `visit` with the name of every key of the database, slot by slot. The names
+    /// include expired keys not yet reclaimed; callers check the metadata when it matters.
+    pub fn for_each_key(
+        &self,
+        db: usize,
+        mut visit: impl FnMut(Bytes) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for (_, dir) in self.slot_dirs(db)? {
+            let entries = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name();
+                let key = match decode_name(name.as_encoded_bytes()) {
+                    Decoded::Name(raw) => Bytes::from(raw),
+                    Decoded::Digest => match fs::read(entry.path().join("name")) {
+                        Ok(raw) => Bytes::from(raw),
+                        Err(_) => continue, // half-deleted: not a key
+                    },
+                    Decoded::Invalid => continue,
+                };
+                visit(key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.syncer_stop.store(true, Ordering::Relaxed);
+        self.trash.stop();
+    }
+}
+
+/// Writes a small file and makes it and its name durable.
+fn write_durably(path: &Path, data: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, data)?;
+    File::open(&tmp)?.sync_all()?;
+    fs::rename(&tmp, path)?;
+    files::sync_dir(path.parent().expect("a file in the data directory"))
+}
+
+/// `--fsync everysec`: sync the data directory's filesystem once a second.
+fn spawn_syncer(root: PathBuf, stop: Arc<AtomicBool>) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("dredis-fsync".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_secs(1));
+                if let Err(e) =
+                    File::open(&root).and_then(|d| rustix::fs::syncfs(&d).map_err(Into::into))
+                {
+                    tracing::warn!("background fsync failed: {e}");
+                }
+            }
+        })?;
+    Ok(())
+}
