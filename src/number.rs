@@ -62,6 +62,19 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(value)
 }
 
+/// Parses a double as a bare `strtod` that must consume the whole string and not give NaN:
+/// what Redis's sorted-set range parser (`zslParseRange`) accepts. Laxer than [`parse_f64`]:
+/// leading spaces are skipped, overflow gives an infinity, and the empty string is 0.
+pub fn parse_strtod(s: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(s).ok()?;
+    let text = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if text.is_empty() {
+        return Some(0.0);
+    }
+    let value: f64 = text.parse().ok()?;
+    (!value.is_nan()).then_some(value)
+}
+
 fn mantissa_has_nonzero(s: &str) -> bool {
     let mantissa = s.split('e').next().unwrap_or("");
     mantissa.bytes().any(|c| (b'1'..=b'9').contains(&c))
@@ -169,6 +182,17 @@ mod tests {
         for bad in [&b"nan"[..], b"", b" 1", b"1 ", b"abc", b"1e400", b"1e-400"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn range_floats_follow_bare_strtod() {
+        assert_eq!(parse_strtod(b""), Some(0.0));
+        assert_eq!(parse_strtod(b" 2"), Some(2.0));
+        assert_eq!(parse_strtod(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_strtod(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_strtod(b"nan"), None);
+        assert_eq!(parse_strtod(b"1x"), None);
+        assert_eq!(parse_strtod(b"2 "), None);
     }
 
     #[test]

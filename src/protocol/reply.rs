@@ -42,6 +42,9 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// RESP3 map; a flat array in RESP2.
     Map(Vec<(Reply, Reply)>),
+    /// Ordered pairs (WITHSCORES replies): a flat array in RESP2, an array of two-element
+    /// arrays in RESP3, as Redis sends them.
+    Pairs(Vec<(Reply, Reply)>),
     /// RESP3 set; an array in RESP2.
     Set(Vec<Reply>),
     /// RESP3 double; a bulk string in RESP2.
@@ -126,6 +129,16 @@ fn encode_into(reply: Reply, resp3: bool, buf: &mut BytesMut, out: &mut Vec<Chun
             for (k, v) in pairs {
                 encode_into(k, resp3, buf, out);
                 encode_into(v, resp3, buf, out);
+            }
+        }
+        Reply::Pairs(pairs) => {
+            header(buf, b'*', if resp3 { pairs.len() } else { pairs.len() * 2 });
+            for (a, b) in pairs {
+                if resp3 {
+                    header(buf, b'*', 2);
+                }
+                encode_into(a, resp3, buf, out);
+                encode_into(b, resp3, buf, out);
             }
         }
         Reply::Stored(value) => {
@@ -232,6 +245,13 @@ mod tests {
             "*2\r\n$1\r\na\r\n:1\r\n"
         );
         assert_eq!(wire(Reply::Array(vec![]), false), "*0\r\n");
+        assert_eq!(
+            wire(
+                Reply::Pairs(vec![(Reply::bulk("m"), Reply::Double(2.0))]),
+                false
+            ),
+            "*2\r\n$1\r\nm\r\n$1\r\n2\r\n"
+        );
     }
 
     #[test]
@@ -242,6 +262,13 @@ mod tests {
         assert_eq!(
             wire(Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))]), true),
             "%1\r\n$1\r\na\r\n:1\r\n"
+        );
+        assert_eq!(
+            wire(
+                Reply::Pairs(vec![(Reply::bulk("m"), Reply::Double(2.0))]),
+                true
+            ),
+            "*1\r\n*2\r\n$1\r\nm\r\n,2\r\n"
         );
         assert_eq!(
             wire(Reply::Set(vec![Reply::bulk("m")]), true),

@@ -15,6 +15,8 @@ pub mod locks;
 pub mod meta;
 pub mod set;
 pub mod string;
+pub mod zindex;
+pub mod zset;
 
 use std::fs::{self, File};
 use std::io;

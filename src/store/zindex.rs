@@ -1,0 +1,655 @@
+//! The order index of a sorted set: a counted B+tree whose nodes are files of the key.
+//!
+//! Member files answer "what is the score of m" in O(1), but ranges and ranks need the members
+//! in (score, member) order, which a directory does not keep. The index keeps that order in
+//! `index/root` and `index/<n>` files: leaves hold sorted runs of (score, member) entries,
+//! inner nodes hold, per child, its file number, the number of entries below it and a
+//! separator (a lower bound of the child's entries). Nodes are split above [`NODE_MAX`] bytes
+//! and merged with a sibling below a quarter of it, so every node file stays small and a
+//! 1,000,000-member set is three levels deep. Counts make rank the primitive: ZRANK, ZRANGE,
+//! ZRANGEBYSCORE and ZCOUNT all come down to "how many entries are before X" and "the entries
+//! from rank r", each touching one path from the root (O(log n)) plus the leaves read.
+//!
+//! A [`Tree`] keeps the nodes it has read or changed in memory for the duration of one command
+//! and writes each changed node once, through the batch, when [`Tree::save`] is called, so a
+//! ZADD of a thousand members rewrites each touched node once.
+//!
+//! Node file format (little-endian): a kind byte (`L` leaf, `I` inner), the next free node
+//! number as u64 (kept in the root only, 0 elsewhere), an entry count as u32, then the entries.
+//! A leaf entry is `score: f64, len: u32, member`; an inner entry is
+//! `child: u64, count: u64, score: f64, len: u32, member` (the separator; unused for child 0).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+
+use bytes::Bytes;
+
+use super::batch::{Batch, KeyId};
+use crate::error::Result;
+
+/// Nodes larger than this many bytes are split.
+pub const NODE_MAX: usize = 4096;
+
+/// The directory of node files inside the key.
+const DIR: &str = "index";
+const ROOT: u64 = 0;
+const HEADER: usize = 1 + 8 + 4;
+
+/// One member of a sorted set with its score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub score: f64,
+    pub member: Bytes,
+}
+
+impl Entry {
+    pub fn new(score: f64, member: impl Into<Bytes>) -> Entry {
+        Entry {
+            score,
+            member: member.into(),
+        }
+    }
+
+    /// Sorted-set order: by score, then by member bytes (as Redis's skiplist).
+    pub fn cmp_key(&self, score: f64, member: &[u8]) -> Ordering {
+        self.score
+            .partial_cmp(&score)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| self.member[..].cmp(member))
+    }
+
+    fn cmp(&self, other: &Entry) -> Ordering {
+        self.cmp_key(other.score, &other.member)
+    }
+
+    fn encoded_len(&self) -> usize {
+        12 + self.member.len()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Child {
+    node: u64,
+    count: u64,
+    /// A lower bound of every entry below this child (ignored for the first child).
+    separator: Entry,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Leaf(Vec<Entry>),
+    Inner(Vec<Child>),
+}
+
+impl Node {
+    fn count(&self) -> u64 {
+        match self {
+            Node::Leaf(entries) => entries.len() as u64,
+            Node::Inner(children) => children.iter().map(|c| c.count).sum(),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        HEADER
+            + match self {
+                Node::Leaf(entries) => entries.iter().map(Entry::encoded_len).sum::<usize>(),
+                Node::Inner(children) => children
+                    .iter()
+                    .map(|c| 16 + c.separator.encoded_len())
+                    .sum(),
+            }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Node::Leaf(entries) => entries.len(),
+            Node::Inner(children) => children.len(),
+        }
+    }
+
+    /// The lowest entry this node can hold, as its parent's separator for it.
+    fn first_key(&self) -> Entry {
+        match self {
+            Node::Leaf(entries) => entries[0].clone(),
+            Node::Inner(children) => children[0].separator.clone(),
+        }
+    }
+
+    fn encode(&self, next_node: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.push(match self {
+            Node::Leaf(_) => b'L',
+            Node::Inner(_) => b'I',
+        });
+        out.extend_from_slice(&next_node.to_le_bytes());
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        let entry = |out: &mut Vec<u8>, e: &Entry| {
+            out.extend_from_slice(&e.score.to_le_bytes());
+            out.extend_from_slice(&(e.member.len() as u32).to_le_bytes());
+            out.extend_from_slice(&e.member);
+        };
+        match self {
+            Node::Leaf(entries) => entries.iter().for_each(|e| entry(&mut out, e)),
+            Node::Inner(children) => {
+                for c in children {
+                    out.extend_from_slice(&c.node.to_le_bytes());
+                    out.extend_from_slice(&c.count.to_le_bytes());
+                    entry(&mut out, &c.separator);
+                }
+            }
+        }
+        out
+    }
+
+    /// Decodes a node file; members are slices of `data`, not copies.
+    fn decode(data: &Bytes) -> io::Result<(Node, u64)> {
+        let mut r = Reader { data, at: 0 };
+        let kind = r.take(1)?[0];
+        let next_node = r.u64()?;
+        let len = r.u32()? as usize;
+        // Every entry takes at least 12 bytes: a count larger than that is corrupt.
+        if len > data.len() / 12 {
+            return Err(corrupt());
+        }
+        let node = match kind {
+            b'L' => Node::Leaf((0..len).map(|_| r.entry()).collect::<io::Result<_>>()?),
+            b'I' => Node::Inner(
+                (0..len)
+                    .map(|_| {
+                        Ok(Child {
+                            node: r.u64()?,
+                            count: r.u64()?,
+                            separator: r.entry()?,
+                        })
+                    })
+                    .collect::<io::Result<_>>()?,
+            ),
+            _ => return Err(corrupt()),
+        };
+        if r.at != data.len() || (matches!(node, Node::Inner(_)) && len == 0) {
+            return Err(corrupt());
+        }
+        Ok((node, next_node))
+    }
+}
+
+fn corrupt() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "malformed sorted set index node",
+    )
+}
+
+struct Reader<'a> {
+    data: &'a Bytes,
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.data.len());
+        let end = end.ok_or_else(corrupt)?;
+        let slice = &self.data[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn entry(&mut self) -> io::Result<Entry> {
+        let score = f64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"));
+        let len = self.u32()? as usize;
+        let start = self.at;
+        self.take(len)?;
+        if score.is_nan() {
+            return Err(corrupt());
+        }
+        Ok(Entry::new(score, self.data.slice(start..start + len)))
+    }
+}
+
+fn node_path(node: u64) -> String {
+    if node == ROOT {
+        format!("{DIR}/root")
+    } else {
+        format!("{DIR}/{node}")
+    }
+}
+
+/// Splits items (given by their encoded sizes) into consecutive runs of about `target`
+/// bytes, none over `max` unless that would leave a run shorter than `min_run` items.
+/// Inner nodes split with `min_run` 2: with separators larger than a node, a level must still
+/// have fewer nodes than the level below it, or the tree would never reach a single root.
+fn chunk_sizes(sizes: &[usize], target: usize, max: usize, min_run: usize) -> Vec<usize> {
+    let total: usize = sizes.iter().sum();
+    if total <= max || sizes.len() < 2 * min_run {
+        return vec![sizes.len()];
+    }
+    let pieces = total.div_ceil(target.max(1)).max(2);
+    let per_piece = total.div_ceil(pieces);
+    let mut runs = Vec::with_capacity(pieces);
+    let (mut run, mut bytes) = (0, 0);
+    for (i, &size) in sizes.iter().enumerate() {
+        let left = sizes.len() - i;
+        if run >= min_run && left >= min_run && (bytes + size > max || bytes >= per_piece) {
+            runs.push(run);
+            (run, bytes) = (0, 0);
+        }
+        run += 1;
+        bytes += size;
+    }
+    runs.push(run);
+    runs
+}
+
+/// Splits a node's items into runs, each to become a node (the first keeps the node's number).
+/// One run means the node cannot be split.
+fn split_node(node: Node, target: usize) -> Vec<Node> {
+    fn cut<T>(mut items: Vec<T>, runs: &[usize]) -> Vec<Vec<T>> {
+        let mut out = Vec::with_capacity(runs.len());
+        for &run in runs.iter().rev() {
+            out.push(items.split_off(items.len() - run));
+        }
+        out.reverse();
+        out
+    }
+    match node {
+        Node::Leaf(entries) => {
+            let sizes: Vec<usize> = entries.iter().map(Entry::encoded_len).collect();
+            let runs = chunk_sizes(&sizes, target, NODE_MAX - HEADER, 1);
+            cut(entries, &runs).into_iter().map(Node::Leaf).collect()
+        }
+        Node::Inner(children) => {
+            let sizes: Vec<usize> = children
+                .iter()
+                .map(|c| 16 + c.separator.encoded_len())
+                .collect();
+            let runs = chunk_sizes(&sizes, target, NODE_MAX - HEADER, 2);
+            cut(children, &runs).into_iter().map(Node::Inner).collect()
+        }
+    }
+}
+
+/// The index of one sorted set, as far as this command has read or changed it.
+pub struct Tree {
+    key: KeyId,
+    nodes: HashMap<u64, Node>,
+    next_node: u64,
+    dirty: BTreeSet<u64>,
+    removed: BTreeSet<u64>,
+}
+
+impl Tree {
+    /// The index of an existing sorted set.
+    pub fn open(batch: &Batch, key: &KeyId) -> Result<Tree> {
+        let mut tree = Tree::empty(key);
+        let data = batch.read(key, &node_path(ROOT))?.ok_or_else(corrupt)?;
+        let (root, next_node) = Node::decode(&data)?;
+        tree.nodes.insert(ROOT, root);
+        tree.next_node = next_node.max(1);
+        Ok(tree)
+    }
+
+    /// A new, empty index (for a new key: nothing is read).
+    pub fn empty(key: &KeyId) -> Tree {
+        Tree {
+            key: key.clone(),
+            nodes: HashMap::from([(ROOT, Node::Leaf(Vec::new()))]),
+            next_node: 1,
+            dirty: BTreeSet::from([ROOT]),
+            removed: BTreeSet::new(),
+        }
+    }
+
+    /// An index holding `entries`, which must be sorted and distinct, packed densely.
+    pub fn build(key: &KeyId, entries: Vec<Entry>) -> Tree {
+        let mut tree = Tree::empty(key);
+        // Leaves filled to three quarters leave room for later inserts without a split.
+        let mut level: Vec<Node> = split_node(Node::Leaf(entries), NODE_MAX * 3 / 4);
+        while level.len() > 1 {
+            let children = tree.adopt(level);
+            level = split_node(Node::Inner(children), NODE_MAX * 3 / 4);
+        }
+        let root = level.pop().expect("a split yields at least one node");
+        tree.put(ROOT, root);
+        tree
+    }
+
+    fn allocate(&mut self) -> u64 {
+        let node = self.next_node;
+        self.next_node += 1;
+        self.dirty.insert(ROOT); // the root file keeps the counter
+        node
+    }
+
+    fn put(&mut self, id: u64, node: Node) {
+        self.nodes.insert(id, node);
+        self.dirty.insert(id);
+    }
+
+    fn node(&mut self, batch: &Batch, id: u64) -> Result<&Node> {
+        if !self.nodes.contains_key(&id) {
+            let data = batch.read(&self.key, &node_path(id))?.ok_or_else(corrupt)?;
+            let (node, _) = Node::decode(&data)?;
+            self.nodes.insert(id, node);
+        }
+        Ok(&self.nodes[&id])
+    }
+
+    /// Takes a node out of memory to change it; [`Tree::put`] brings it back as changed.
+    fn take(&mut self, batch: &Batch, id: u64) -> Result<Node> {
+        self.node(batch, id)?;
+        Ok(self.nodes.remove(&id).expect("just loaded"))
+    }
+
+    /// Number of entries in the index.
+    pub fn len(&mut self, batch: &Batch) -> Result<u64> {
+        Ok(self.node(batch, ROOT)?.count())
+    }
+
+    /// How many entries come before the first entry for which `before` is false. `before`
+    /// must be true for a prefix of the order (e.g. "score < min").
+    pub fn count_before(
+        &mut self,
+        batch: &Batch,
+        before: impl Fn(f64, &[u8]) -> bool,
+    ) -> Result<u64> {
+        let mut id = ROOT;
+        let mut counted = 0;
+        loop {
+            match self.node(batch, id)? {
+                Node::Leaf(entries) => {
+                    let inside = entries.partition_point(|e| before(e.score, &e.member));
+                    return Ok(counted + inside as u64);
+                }
+                Node::Inner(children) => {
+                    // The last child whose lower bound is still before: everything left of it is.
+                    let at = children[1..]
+                        .partition_point(|c| before(c.separator.score, &c.separator.member));
+                    counted += children[..at].iter().map(|c| c.count).sum::<u64>();
+                    id = children[at].node;
+                }
+            }
+        }
+    }
+
+    /// Up to `count` entries in order from rank `start` (0-based).
+    pub fn range(&mut self, batch: &Batch, start: u64, count: u64) -> Result<Vec<Entry>> {
+        let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
+        let mut rank = start;
+        while (out.len() as u64) < count {
+            let Some((leaf, offset)) = self.leaf_at(batch, rank)? else {
+                break;
+            };
+            let Node::Leaf(entries) = &self.nodes[&leaf] else {
+                unreachable!("leaf_at returns leaves")
+            };
+            let wanted = (count - out.len() as u64) as usize;
+            let run = &entries[offset..entries.len().min(offset + wanted)];
+            out.extend_from_slice(run);
+            rank += run.len() as u64;
+        }
+        Ok(out)
+    }
+
+    /// The leaf holding rank `rank`, and the offset inside it; None past the end.
+    fn leaf_at(&mut self, batch: &Batch, mut rank: u64) -> Result<Option<(u64, usize)>> {
+        let mut id = ROOT;
+        loop {
+            match self.node(batch, id)? {
+                Node::Leaf(entries) => {
+                    return Ok(((rank as usize) < entries.len()).then_some((id, rank as usize)));
+                }
+                Node::Inner(children) => {
+                    let mut next = None;
+                    for child in children {
+                        if rank < child.count {
+                            next = Some(child.node);
+                            break;
+                        }
+                        rank -= child.count;
+                    }
+                    match next {
+                        Some(child) => id = child,
+                        None => return Ok(None),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The path from the root to the leaf where `entry` belongs: (node, child index) pairs.
+    fn path_to(&mut self, batch: &Batch, entry: &Entry) -> Result<Vec<(u64, usize)>> {
+        let mut path = Vec::new();
+        let mut id = ROOT;
+        while let Node::Inner(children) = self.node(batch, id)? {
+            let at = children[1..].partition_point(|c| c.separator.cmp(entry) != Ordering::Greater);
+            path.push((id, at));
+            id = children[at].node;
+        }
+        path.push((id, 0));
+        Ok(path)
+    }
+
+    /// Adds an entry that is not in the index.
+    pub fn insert(&mut self, batch: &Batch, entry: Entry) -> Result<()> {
+        let path = self.path_to(batch, &entry)?;
+        let (leaf, _) = *path.last().expect("a path ends at a leaf");
+        let Node::Leaf(mut entries) = self.take(batch, leaf)? else {
+            unreachable!("paths end at leaves")
+        };
+        let at = entries.partition_point(|e| e.cmp(&entry) == Ordering::Less);
+        entries.insert(at, entry);
+        self.put(leaf, Node::Leaf(entries));
+        self.rebalance(batch, &path, 1)
+    }
+
+    /// Removes an entry; false when it was not there.
+    pub fn remove(&mut self, batch: &Batch, entry: &Entry) -> Result<bool> {
+        let path = self.path_to(batch, entry)?;
+        let (leaf, _) = *path.last().expect("a path ends at a leaf");
+        let Node::Leaf(entries) = self.node(batch, leaf)? else {
+            unreachable!("paths end at leaves")
+        };
+        let at = entries.partition_point(|e| e.cmp(entry) == Ordering::Less);
+        if entries
+            .get(at)
+            .is_none_or(|e| e.cmp(entry) != Ordering::Equal)
+        {
+            return Ok(false);
+        }
+        let Node::Leaf(mut entries) = self.take(batch, leaf)? else {
+            unreachable!()
+        };
+        entries.remove(at);
+        self.put(leaf, Node::Leaf(entries));
+        self.rebalance(batch, &path, -1)?;
+        Ok(true)
+    }
+
+    /// After a leaf on `path` gained or lost an entry (`delta`): fixes the counts up the path,
+    /// splits nodes that grew too big, merges nodes that became too small, and keeps the root
+    /// at `index/root`.
+    fn rebalance(&mut self, batch: &Batch, path: &[(u64, usize)], delta: i64) -> Result<()> {
+        // Walk up: `level` is the node that changed, `parent` holds it at `slot`.
+        for depth in (1..path.len()).rev() {
+            let (id, _) = path[depth];
+            let (parent, slot) = path[depth - 1];
+            let node = self.take(batch, id)?;
+            let Node::Inner(mut siblings) = self.take(batch, parent)? else {
+                unreachable!("parents are inner nodes")
+            };
+            siblings[slot].count = siblings[slot].count.saturating_add_signed(delta);
+            let replaced = if node.encoded_len() > NODE_MAX {
+                self.split_into(id, node, siblings[slot].separator.clone())
+            } else if node.len() == 0 {
+                self.removed.insert(id);
+                Vec::new()
+            } else if node.encoded_len() < NODE_MAX / 4 && siblings.len() > 1 {
+                // Merge with a neighbour (the left one when there is one), then re-split
+                // the pair evenly if together they are too big.
+                let left = slot.saturating_sub(1).min(siblings.len() - 2);
+                let (a, b) = (siblings[left].clone(), siblings[left + 1].clone());
+                let (node_a, node_b) = if left == slot {
+                    (node, self.take(batch, b.node)?)
+                } else {
+                    (self.take(batch, a.node)?, node)
+                };
+                let merged = merge(node_a, node_b, &b.separator);
+                self.removed.insert(b.node);
+                let pieces = self.split_into(a.node, merged, a.separator.clone());
+                siblings.splice(left..left + 2, pieces);
+                self.put(parent, Node::Inner(siblings));
+                continue;
+            } else {
+                self.put(id, node);
+                self.put(parent, Node::Inner(siblings));
+                continue;
+            };
+            siblings.splice(slot..slot + 1, replaced);
+            self.put(parent, Node::Inner(siblings));
+        }
+        let root = self.take(batch, ROOT)?;
+        let root = match root {
+            node if node.encoded_len() > NODE_MAX => {
+                let mut pieces = split_node(node, NODE_MAX / 2);
+                if pieces.len() == 1 {
+                    pieces.pop().expect("one piece")
+                } else {
+                    // The root's pieces move to new files under a new root.
+                    Node::Inner(self.adopt(pieces))
+                }
+            }
+            Node::Inner(children) if children.len() == 1 => {
+                // A root with one child hands its place to that child.
+                let only = children[0].node;
+                let child = self.take(batch, only)?;
+                self.removed.insert(only);
+                child
+            }
+            Node::Inner(children) if children.is_empty() => Node::Leaf(Vec::new()),
+            node => node,
+        };
+        self.put(ROOT, root);
+        Ok(())
+    }
+
+    /// Stores each node in a new file; returns them as the children of a parent to be.
+    fn adopt(&mut self, nodes: Vec<Node>) -> Vec<Child> {
+        nodes
+            .into_iter()
+            .map(|node| {
+                let child = Child {
+                    node: self.allocate(),
+                    count: node.count(),
+                    separator: node.first_key(),
+                };
+                self.put(child.node, node);
+                child
+            })
+            .collect()
+    }
+
+    /// Puts `node` back as file `id`, split into several nodes if it is too big; returns the
+    /// parent's children for the pieces (the first keeps `separator`).
+    fn split_into(&mut self, id: u64, node: Node, separator: Entry) -> Vec<Child> {
+        let mut pieces = if node.encoded_len() > NODE_MAX {
+            split_node(node, NODE_MAX / 2)
+        } else {
+            vec![node]
+        };
+        let mut children = Vec::with_capacity(pieces.len());
+        for (i, piece) in pieces.drain(..).enumerate() {
+            let child = Child {
+                node: if i == 0 { id } else { self.allocate() },
+                count: piece.count(),
+                separator: if i == 0 {
+                    separator.clone()
+                } else {
+                    piece.first_key()
+                },
+            };
+            self.removed.remove(&child.node);
+            self.put(child.node, piece);
+            children.push(child);
+        }
+        children
+    }
+
+    /// Writes every changed node and removes the files of nodes that are gone.
+    pub fn save(&mut self, batch: &mut Batch) -> Result<()> {
+        for id in std::mem::take(&mut self.removed) {
+            self.dirty.remove(&id);
+            self.nodes.remove(&id);
+            batch.remove(&self.key, &node_path(id))?;
+        }
+        for id in std::mem::take(&mut self.dirty) {
+            let next = if id == ROOT { self.next_node } else { 0 };
+            let data = self.nodes[&id].encode(next);
+            batch.write(&self.key, &node_path(id), data)?;
+        }
+        Ok(())
+    }
+}
+
+/// Joins two neighbouring nodes of the same level; `separator` is the right one's lower bound
+/// (it becomes a real separator when inner nodes are joined).
+fn merge(left: Node, right: Node, separator: &Entry) -> Node {
+    match (left, right) {
+        (Node::Leaf(mut a), Node::Leaf(b)) => {
+            a.extend(b);
+            Node::Leaf(a)
+        }
+        (Node::Inner(mut a), Node::Inner(mut b)) => {
+            b[0].separator = separator.clone();
+            a.extend(b);
+            Node::Inner(a)
+        }
+        _ => unreachable!("siblings are on the same level"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_round_trip_and_reject_garbage() {
+        let leaf = Node::Leaf(vec![Entry::new(1.5, "a"), Entry::new(f64::INFINITY, "b")]);
+        let bytes = Bytes::from(leaf.encode(7));
+        let (back, next) = Node::decode(&bytes).unwrap();
+        assert_eq!(next, 7);
+        let Node::Leaf(entries) = back else { panic!() };
+        assert_eq!(entries[1], Entry::new(f64::INFINITY, "b"));
+        for cut in 0..bytes.len() {
+            assert!(Node::decode(&bytes.slice(..cut)).is_err(), "cut at {cut}");
+        }
+        let mut huge_count = bytes.to_vec();
+        huge_count[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Node::decode(&Bytes::from(huge_count)).is_err());
+    }
+
+    #[test]
+    fn chunks_respect_the_maximum() {
+        let sizes = vec![100; 100];
+        let runs = chunk_sizes(&sizes, 2048, 4096, 1);
+        assert_eq!(runs.iter().sum::<usize>(), 100);
+        assert!(runs.iter().all(|&r| r * 100 <= 4096));
+        assert_eq!(chunk_sizes(&[10_000; 3], 2048, 4096, 1), vec![1, 1, 1]);
+        assert_eq!(chunk_sizes(&[10, 10], 2048, 4096, 1), vec![2]);
+        // Inner nodes keep two children each, so every level is smaller than the one below.
+        assert_eq!(chunk_sizes(&[10_000; 3], 2048, 4096, 2), vec![3]);
+        assert_eq!(chunk_sizes(&[10_000; 5], 2048, 4096, 2), vec![2, 3]);
+    }
+}
