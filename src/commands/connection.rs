@@ -10,6 +10,9 @@ use crate::server::Close;
 
 /// PING [message]: PONG, or the message.
 fn ping(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 1 {
+        return Err(args.wrong_arity());
+    }
     if args.is_empty() {
         Ok(Reply::Status("PONG".into()))
     } else {
@@ -25,6 +28,12 @@ fn echo(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// SELECT index: switch the connection to another database.
 fn select(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let index = args.int()?;
+    // Redis reads the index as a C int first.
+    if i32::try_from(index).is_err() {
+        return Err(Error::reply(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     let db = usize::try_from(index)
         .ok()
         .filter(|&db| db < ctx.store().databases())
@@ -94,23 +103,23 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         version = Some(v as u8);
     }
     let mut name = None;
-    let mut authed = false;
+    let mut credentials = None;
     while !args.is_empty() {
-        if args.eat("AUTH") && args.remaining() >= 2 {
-            let (user, password) = (args.bytes()?, args.bytes()?);
-            authenticate(ctx, Some(&user), &password)?;
-            authed = true;
-        } else if args.eat("SETNAME") && !args.is_empty() {
+        let option = args.bytes()?;
+        if option.eq_ignore_ascii_case(b"AUTH") && args.remaining() >= 2 {
+            credentials = Some((args.bytes()?, args.bytes()?));
+        } else if option.eq_ignore_ascii_case(b"SETNAME") && !args.is_empty() {
             name = Some(valid_client_name(args.bytes()?)?);
         } else {
-            let option = args.bytes()?;
             return Err(Error::new(format!(
                 "ERR Syntax error in HELLO option '{}'",
                 String::from_utf8_lossy(&option)
             )));
         }
     }
-    if authed {
+    // As Redis 7.2: every option is checked before the credentials are.
+    if let Some((user, password)) = credentials {
+        authenticate(ctx, Some(&user), &password)?;
         ctx.session.authenticated = true;
     }
     if !ctx.session.authenticated {
@@ -306,7 +315,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "echo",
         arity: 2,
-        flags: &[Fast, NoDisk],
+        flags: &[Loading, Stale, Fast, NoDisk],
         acl: &["@fast", "@connection"],
         keys: NO_KEYS,
         handler: echo,
@@ -352,7 +361,7 @@ pub const COMMANDS: &[Command] = &[
         name: "client",
         arity: -2,
         flags: &[],
-        acl: &[],
+        acl: &["@slow"],
         keys: NO_KEYS,
         handler: super::container,
         subcommands: CLIENT_SUBCOMMANDS,
