@@ -439,6 +439,47 @@ fn client_list_has_a_line_per_connection() {
 }
 
 #[test]
+fn client_list_filters_by_type_and_id() {
+    let server = Server::start();
+    let mut a = server.con();
+    let mut b = server.con();
+    let id_a: i64 = query(&mut a, &["CLIENT", "ID"]);
+    let id_b: i64 = query(&mut b, &["CLIENT", "ID"]);
+    let ids =
+        |list: String| -> Vec<String> { list.lines().map(|l| fields(l)["id"].clone()).collect() };
+    let normal: String = query(&mut a, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert_eq!(ids(normal).len(), 2);
+    let pubsub: String = query(&mut a, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(pubsub, "");
+    // In the order asked, repeated ids twice, unknown ids skipped.
+    let by_id: String = query(
+        &mut a,
+        &[
+            "CLIENT",
+            "LIST",
+            "ID",
+            &id_b.to_string(),
+            "999999",
+            &id_a.to_string(),
+            &id_b.to_string(),
+        ],
+    );
+    assert_eq!(ids(by_id), [id_b, id_a, id_b].map(|i| i.to_string()));
+    assert_eq!(
+        query_err(&mut a, &["CLIENT", "LIST", "TYPE", "foo"]),
+        "ERR Unknown client type 'foo'"
+    );
+    assert_eq!(
+        query_err(&mut a, &["CLIENT", "LIST", "ID", "abc"]),
+        "ERR Invalid client ID"
+    );
+    assert_eq!(
+        query_err(&mut a, &["CLIENT", "LIST", "ID"]),
+        "ERR syntax error"
+    );
+}
+
+#[test]
 fn client_errors() {
     let server = Server::start();
     let mut con = server.con();

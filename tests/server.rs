@@ -291,6 +291,34 @@ fn command_lists_every_command_and_count_agrees() {
 }
 
 #[test]
+fn command_list_filterby() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut hash: Vec<String> = query(&mut con, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"]);
+    hash.sort();
+    assert!(hash.contains(&"hset".to_string()) && hash.contains(&"hgetall".to_string()));
+    assert!(hash.iter().all(|name| name.starts_with('h')), "{hash:?}");
+    let client: Vec<String> = query(
+        &mut con,
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "client|set*"],
+    );
+    assert!(client.contains(&"client|setname".to_string()), "{client:?}");
+    assert!(
+        client.iter().all(|name| name.starts_with("client|set")),
+        "{client:?}"
+    );
+    let none: Vec<String> = query(&mut con, &["COMMAND", "LIST", "FILTERBY", "MODULE", "m"]);
+    assert!(none.is_empty());
+    for args in [
+        &["COMMAND", "LIST", "FILTERBY", "FOO", "x"][..],
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN"],
+        &["COMMAND", "LIST", "foo"],
+    ] {
+        assert_eq!(query_err(&mut con, args), "ERR syntax error", "{args:?}");
+    }
+}
+
+#[test]
 fn command_getkeys_extracts_the_keys_of_a_request() {
     let server = Server::start();
     let mut con = server.con();

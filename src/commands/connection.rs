@@ -223,14 +223,35 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
     )
 }
 
-/// CLIENT LIST: one line per connected client.
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: one line per connected
+/// client (every dredis client is of type normal).
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if !args.is_empty() {
-        return Err(Error::syntax());
-    }
+    let clients = ctx.server.clients.list();
+    let selected = match args.remaining() {
+        0 => clients,
+        2 if args.eat("TYPE") => {
+            let kind = String::from_utf8_lossy(&args.bytes()?).into_owned();
+            match kind.to_ascii_lowercase().as_str() {
+                "normal" => clients,
+                "master" | "replica" | "slave" | "pubsub" => Vec::new(),
+                _ => return Err(Error::new(format!("ERR Unknown client type '{kind}'"))),
+            }
+        }
+        n if n >= 2 && args.eat("ID") => {
+            // In the order asked, a repeated id twice, unknown ids skipped: as Redis.
+            let mut picked = Vec::new();
+            for id in args.rest()? {
+                let id =
+                    crate::number::parse_i64(&id).ok_or(Error::reply("ERR Invalid client ID"))?;
+                picked.extend(clients.iter().find(|c| c.id as i64 == id).cloned());
+            }
+            picked
+        }
+        _ => return Err(Error::syntax()),
+    };
     let me = ctx.session.client.id;
     let mut text = String::new();
-    for client in ctx.server.clients.list() {
+    for client in selected {
         text.push_str(&client_line(ctx, &client, client.id == me));
         text.push('\n');
     }

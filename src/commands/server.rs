@@ -232,16 +232,38 @@ fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
     }
 }
 
-/// COMMAND LIST: every command name, subcommands included (`client|setname`).
+/// COMMAND LIST [FILTERBY MODULE name|ACLCAT category|PATTERN pattern]: every command
+/// name, subcommands included (`client|setname`).
 fn command_list(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if !args.is_empty() {
-        return Err(Error::syntax());
-    }
+    type Filter = Box<dyn Fn(&Command, &str) -> bool>;
+    let keep: Filter = match args.remaining() {
+        0 => Box::new(|_, _| true),
+        3 if args.eat("FILTERBY") => {
+            let kind = args.word()?;
+            let arg = args.bytes()?;
+            match kind.as_str() {
+                // dredis loads no modules.
+                "MODULE" => Box::new(|_, _| false),
+                "ACLCAT" => {
+                    let category = format!("@{}", String::from_utf8_lossy(&arg));
+                    Box::new(move |c, _| c.acl.iter().any(|a| a.eq_ignore_ascii_case(&category)))
+                }
+                "PATTERN" => Box::new(move |_, name| glob::matches_nocase(&arg, name.as_bytes())),
+                _ => return Err(Error::syntax()),
+            }
+        }
+        _ => return Err(Error::syntax()),
+    };
     let mut names = Vec::new();
     for command in all() {
-        names.push(Reply::bulk(command.name));
+        if keep(command, command.name) {
+            names.push(Reply::bulk(command.name));
+        }
         for sub in command.subcommands {
-            names.push(Reply::bulk(format!("{}|{}", command.name, sub.name)));
+            let name = format!("{}|{}", command.name, sub.name);
+            if keep(sub, &name) {
+                names.push(Reply::bulk(name));
+            }
         }
     }
     Ok(Reply::Array(names))
