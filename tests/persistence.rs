@@ -62,6 +62,16 @@ fn data_survives_sigterm() {
 }
 
 #[test]
+fn acknowledged_writes_survive_a_crash_of_the_process() {
+    // SIGKILL: no orderly shutdown, but the operating system keeps what was written.
+    let mut server = Server::start();
+    write_sample(&mut server.con());
+    server.crash();
+    server.restart();
+    check_sample(&mut server.con());
+}
+
+#[test]
 fn a_big_value_survives_a_restart() {
     let mut server = Server::start();
     let value: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();

@@ -308,3 +308,88 @@ fn binary_values_with_crlf_inside_a_bulk() {
     raw.send(resp(&["GET", "k"]));
     assert_eq!(raw.reply_bytes(), [b"$8\r\n", value, b"\r\n"].concat());
 }
+
+#[test]
+fn unknown_command_text_is_truncated_to_128_bytes() {
+    let server = Server::start();
+    let mut raw = server.raw();
+    let name = "x".repeat(200);
+    let arg = "a".repeat(50);
+    let reply = raw.call(&[&name[..], &arg, &arg, &arg, &arg, &arg]);
+    assert_eq!(
+        reply,
+        format!(
+            "-ERR unknown command '{}', with args beginning with: '{arg}' '{arg}' '{}' \r\n",
+            &name[..128],
+            &arg[..22]
+        )
+    );
+    assert_eq!(
+        raw.call(&["CLIENT", &name]),
+        format!(
+            "-ERR unknown subcommand '{}'. Try CLIENT HELP.\r\n",
+            &name[..128]
+        )
+    );
+}
+
+#[test]
+fn big_arguments_in_a_pipeline_with_errors_leave_no_temp_files() {
+    // Arguments of 1 MiB and more are spilled to temp files as they arrive; whatever becomes
+    // of the command (stored, refused, an error), no temp file stays behind.
+    let server = Server::start();
+    let mut raw = server.raw();
+    let big: Vec<u8> = (0..2 << 20).map(|i: u32| (i % 256) as u8).collect();
+    let big_key = vec![b'K'; 1 << 20];
+    let requests: Vec<Vec<u8>> = vec![
+        resp(&[&b"SET"[..], b"k", b"v"]),
+        resp(&[&b"SET"[..], b"k", &big, b"NX"]),
+        resp(&[&b"SET"[..], b"k", &big, b"FOO"]),
+        resp(&[&b"HSET"[..], b"h", b"f", &big]),
+        resp(&[&b"SET"[..], b"h", &big, b"GET"]),
+        resp(&[&b"SET"[..], &big_key, b"v"]),
+        resp(&[&b"GET"[..], &big_key]),
+        resp(&[&b"SADD"[..], b"s", &big]),
+        resp(&[&b"SISMEMBER"[..], b"s", &big]),
+        resp(&[&b"INCR"[..], b"h"]),
+        resp(&[&b"HGET"[..], b"h", b"f"]),
+        resp(&[&b"PING"[..]]),
+    ];
+    raw.send(requests.concat());
+    for expected in [
+        &b"+OK\r\n"[..],
+        b"$-1\r\n",
+        b"-ERR syntax error\r\n",
+        b":1\r\n",
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+        b"+OK\r\n",
+        b"$1\r\nv\r\n",
+        b":1\r\n",
+        b":1\r\n",
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    ] {
+        assert_eq!(
+            String::from_utf8_lossy(&raw.reply_bytes()),
+            String::from_utf8_lossy(expected)
+        );
+    }
+    let field = raw.reply_bytes();
+    assert!(field == [format!("${}\r\n", big.len()).as_bytes(), &big, b"\r\n"].concat());
+    assert_eq!(raw.reply(), "+PONG\r\n");
+    // A connection dropped in the middle of a big argument.
+    let mut dropped = server.raw();
+    dropped.send(format!("*2\r\n$4\r\nECHO\r\n${}\r\n", 3 << 20));
+    dropped.send(&big[..1 << 20]);
+    drop(dropped);
+    assert_eq!(raw.call(&["GET", "k"]), "$1\r\nv\r\n");
+    // Give the server a moment to notice the closed connection.
+    let tmp = server.dir().join("tmp");
+    for _ in 0..100 {
+        if std::fs::read_dir(&tmp).unwrap().count() == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    panic!("temp files left in {}: {left:?}", tmp.display());
+}

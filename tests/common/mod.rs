@@ -262,6 +262,11 @@ impl Server {
         self.wait_exit()
     }
 
+    /// Kills the process with SIGKILL, as a crash would, and waits for it.
+    pub fn crash(&mut self) {
+        self.kill();
+    }
+
     /// Waits for the process to exit (after SHUTDOWN or a signal).
     pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + PATIENCE;
