@@ -496,3 +496,28 @@ fn client_errors() {
         "ERR wrong number of arguments for 'client|id' command"
     );
 }
+
+#[test]
+fn maxclients_refuses_one_client_too_many() {
+    let server = Server::start_with(&["--maxclients", "2"]);
+    let mut first = server.raw();
+    let mut second = server.raw();
+    assert_eq!(first.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(second.call(&["PING"]), "+PONG\r\n");
+    let mut third = server.raw();
+    assert_eq!(
+        third.read_to_end(),
+        b"-ERR max number of clients reached\r\n"
+    );
+    drop(second);
+    // The freed place is taken again (once the server has noticed the close).
+    for _ in 0..100 {
+        let mut again = server.raw();
+        again.send(common::resp(&["PING"]));
+        if again.reply() == "+PONG\r\n" {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the freed client slot was not reused");
+}

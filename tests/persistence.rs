@@ -227,3 +227,16 @@ fn the_data_directory_has_format_and_lock_files() {
         );
     }
 }
+
+#[test]
+fn leftovers_of_a_crash_in_tmp_are_removed_at_start() {
+    let mut server = Server::start();
+    query::<()>(&mut server.con(), &["SET", "k", "v"]);
+    server.crash();
+    let tmp = server.dir().join("tmp");
+    std::fs::write(tmp.join("half-written"), "partial").unwrap();
+    std::fs::create_dir(tmp.join("half-made-key")).unwrap();
+    server.restart();
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    assert_eq!(query::<String>(&mut server.con(), &["GET", "k"]), "v");
+}

@@ -497,3 +497,44 @@ fn sigterm_stops_the_server_cleanly() {
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "{}", server.log());
 }
+
+#[test]
+fn a_redis_style_config_file_sets_parameters() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("dredis.conf");
+    std::fs::write(
+        &file,
+        "# a comment\n\nrequirepass \"s3cret\"\ndatabases 4\nmaxclients 77\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&["--config", file.to_str().unwrap()]);
+    let mut raw = server.raw();
+    assert_eq!(raw.call(&["PING"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(raw.call(&["AUTH", "s3cret"]), "+OK\r\n");
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "databases"]),
+        "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n"
+    );
+    assert_eq!(
+        raw.call(&["CONFIG", "GET", "maxclients"]),
+        "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n"
+    );
+    assert_eq!(
+        raw.call(&["SELECT", "4"]),
+        "-ERR DB index is out of range\r\n"
+    );
+}
+
+#[test]
+fn proto_max_bulk_len_limits_arguments() {
+    let server = Server::start_with(&["--proto-max-bulk-len", "1000"]);
+    let mut raw = server.raw();
+    let fits = "x".repeat(1000);
+    assert_eq!(raw.call(&["SET", "k", &fits]), "+OK\r\n");
+    let too_big = "x".repeat(1001);
+    raw.send(common::resp(&["SET", "k", &too_big]));
+    assert_eq!(
+        raw.read_to_end(),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+}
