@@ -128,6 +128,19 @@ fn check_all(con: &mut Connection, names: &[Vec<u8>]) {
             .unwrap();
         assert_eq!(member, 1, "SISMEMBER s {shown:?}");
     }
+    // A name without glob characters is a pattern that matches only itself.
+    select(con, 0);
+    for name in names
+        .iter()
+        .filter(|n| !n.iter().any(|c| b"*?[\\".contains(c)))
+    {
+        let found: Vec<Vec<u8>> = redis::cmd("KEYS").arg(name).query(con).unwrap();
+        assert!(
+            found == [name.clone()],
+            "KEYS {:?}",
+            String::from_utf8_lossy(name)
+        );
+    }
     for db in 0..3 {
         select(con, db);
         let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(con).unwrap();
@@ -165,6 +178,7 @@ fn assert_nothing_outside(root: &Path, data: &Path, sibling: &Path) {
         );
     }
     assert_eq!(std::fs::read_dir(sibling).unwrap().count(), 0);
+    assert!(!Path::new("/tmp/escaped").exists());
 }
 
 #[test]
