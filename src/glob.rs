@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn stars_cross_slashes_and_match_empty() {
-        assert!(matches(b"*", b""));
+        // As Redis's stringmatchlen: a pattern never matches the empty string (KEYS * lists
+        // the empty key only because KEYS special-cases a lone `*`).
+        assert!(!matches(b"*", b""));
+        assert!(!matches(b"**", b""));
         assert!(matches(b"*", b"a/b/c"));
         assert!(matches(b"user:*", b"user:1000"));
         assert!(matches(b"a*b*c", b"a/x/b/y/c"));

@@ -10,6 +10,9 @@ use crate::server::Close;
 
 /// PING [message]: PONG, or the message.
 fn ping(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 1 {
+        return Err(args.wrong_arity());
+    }
     if args.is_empty() {
         Ok(Reply::Status("PONG".into()))
     } else {
@@ -25,6 +28,12 @@ fn echo(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// SELECT index: switch the connection to another database.
 fn select(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let index = args.int()?;
+    // Redis reads the index as a C int first.
+    if i32::try_from(index).is_err() {
+        return Err(Error::reply(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     let db = usize::try_from(index)
         .ok()
         .filter(|&db| db < ctx.store().databases())
@@ -94,23 +103,23 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         version = Some(v as u8);
     }
     let mut name = None;
-    let mut authed = false;
+    let mut credentials = None;
     while !args.is_empty() {
-        if args.eat("AUTH") && args.remaining() >= 2 {
-            let (user, password) = (args.bytes()?, args.bytes()?);
-            authenticate(ctx, Some(&user), &password)?;
-            authed = true;
-        } else if args.eat("SETNAME") && !args.is_empty() {
+        let option = args.bytes()?;
+        if option.eq_ignore_ascii_case(b"AUTH") && args.remaining() >= 2 {
+            credentials = Some((args.bytes()?, args.bytes()?));
+        } else if option.eq_ignore_ascii_case(b"SETNAME") && !args.is_empty() {
             name = Some(valid_client_name(args.bytes()?)?);
         } else {
-            let option = args.bytes()?;
             return Err(Error::new(format!(
                 "ERR Syntax error in HELLO option '{}'",
                 String::from_utf8_lossy(&option)
             )));
         }
     }
-    if authed {
+    // As Redis 7.2: every option is checked before the credentials are.
+    if let Some((user, password)) = credentials {
+        authenticate(ctx, Some(&user), &password)?;
         ctx.session.authenticated = true;
     }
     if !ctx.session.authenticated {
@@ -214,14 +223,35 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
     )
 }
 
-/// CLIENT LIST: one line per connected client.
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: one line per connected
+/// client (every dredis client is of type normal).
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if !args.is_empty() {
-        return Err(Error::syntax());
-    }
+    let clients = ctx.server.clients.list();
+    let selected = match args.remaining() {
+        0 => clients,
+        2 if args.eat("TYPE") => {
+            let kind = String::from_utf8_lossy(&args.bytes()?).into_owned();
+            match kind.to_ascii_lowercase().as_str() {
+                "normal" => clients,
+                "master" | "replica" | "slave" | "pubsub" => Vec::new(),
+                _ => return Err(Error::new(format!("ERR Unknown client type '{kind}'"))),
+            }
+        }
+        n if n >= 2 && args.eat("ID") => {
+            // In the order asked, a repeated id twice, unknown ids skipped: as Redis.
+            let mut picked = Vec::new();
+            for id in args.rest()? {
+                let id =
+                    crate::number::parse_i64(&id).ok_or(Error::reply("ERR Invalid client ID"))?;
+                picked.extend(clients.iter().find(|c| c.id as i64 == id).cloned());
+            }
+            picked
+        }
+        _ => return Err(Error::syntax()),
+    };
     let me = ctx.session.client.id;
     let mut text = String::new();
-    for client in ctx.server.clients.list() {
+    for client in selected {
         text.push_str(&client_line(ctx, &client, client.id == me));
         text.push('\n');
     }
@@ -306,7 +336,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "echo",
         arity: 2,
-        flags: &[Fast, NoDisk],
+        flags: &[Loading, Stale, Fast, NoDisk],
         acl: &["@fast", "@connection"],
         keys: NO_KEYS,
         handler: echo,
@@ -352,7 +382,7 @@ pub const COMMANDS: &[Command] = &[
         name: "client",
         arity: -2,
         flags: &[],
-        acl: &[],
+        acl: &["@slow"],
         keys: NO_KEYS,
         handler: super::container,
         subcommands: CLIENT_SUBCOMMANDS,

@@ -43,8 +43,10 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let mut found = Vec::new();
     // Keys are read without their locks: a scan must not fill the cache.
     let batch = Batch::new(ctx.store(), Mode::Unlocked);
+    // A lone `*` lists every key, the empty one included, without matching (as Redis).
+    let all = pattern[..] == b"*"[..];
     ctx.server.store.for_each_key(db, |name: Bytes| {
-        if glob::matches(&pattern, &name) {
+        if all || glob::matches(&pattern, &name) {
             // A key deleted meanwhile, or expired, is not listed.
             if let Ok(Some(_)) = batch.meta(&KeyId::new(db, name.clone())) {
                 found.push(Reply::Bulk(name));

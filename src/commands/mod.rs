@@ -410,6 +410,8 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     } else {
         Mode::Locked
     };
+    // Before the handler runs, as in Redis: CLIENT LIST/INFO show `cmd=client|list`.
+    session.client.note_command(full_name);
     let mut ctx = Ctx {
         server,
         session,
@@ -428,7 +430,6 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         .stats
         .commands
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    session.client.note_command(full_name);
     Outcome::Reply(result.unwrap_or_else(error_reply))
 }
 

@@ -84,9 +84,9 @@ fn field(name: &'static str, value: Reply) -> (Reply, Reply) {
 /// A key spec as COMMAND describes it.
 fn key_spec(command: &Command, spec: &KeySpec) -> Reply {
     let flags = if command.has(Flag::Write) {
-        ["RW", "UPDATE"]
+        ["RW", "update"]
     } else {
-        ["RO", "ACCESS"]
+        ["RO", "access"]
     };
     let (begin, find) = match *spec {
         KeySpec::Range { first, last, step } => (
@@ -157,11 +157,18 @@ fn command_info(command: &'static Command, name: String) -> Reply {
         flags.push("movablekeys");
     }
     let (first, last, step) = legacy_range(command.keys);
-    let subcommands = command
-        .subcommands
-        .iter()
-        .map(|sub| command_info(sub, format!("{}|{}", command.name, sub.name)))
-        .collect();
+    // As Redis: tips and key specs are sets, subcommands an array (an empty set when none).
+    let subcommands = if command.subcommands.is_empty() {
+        Reply::Set(Vec::new())
+    } else {
+        Reply::Array(
+            command
+                .subcommands
+                .iter()
+                .map(|sub| command_info(sub, format!("{}|{}", command.name, sub.name)))
+                .collect(),
+        )
+    };
     Reply::Array(vec![
         Reply::bulk(name),
         Reply::Int(i64::from(command.arity)),
@@ -170,15 +177,15 @@ fn command_info(command: &'static Command, name: String) -> Reply {
         Reply::Int(i64::from(last)),
         Reply::Int(i64::from(step)),
         status_set(command.acl.iter().copied()),
-        Reply::Array(Vec::new()),
-        Reply::Array(
+        Reply::Set(Vec::new()),
+        Reply::Set(
             command
                 .keys
                 .iter()
                 .map(|spec| key_spec(command, spec))
                 .collect(),
         ),
-        Reply::Array(subcommands),
+        subcommands,
     ])
 }
 
@@ -205,17 +212,61 @@ fn command_info_cmd(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Array(
         names
             .iter()
-            .map(|n| lookup(n).map_or(Reply::Nil, |c| command_info(c, c.name.to_string())))
+            .map(|n| lookup_full(n).map_or(Reply::Nil, |(c, name)| command_info(c, name)))
             .collect(),
     ))
 }
 
-/// COMMAND LIST: every command name.
-fn command_list(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if !args.is_empty() {
-        return Err(Error::syntax());
+/// A command by its full name, `get` or `container|sub` as Redis names subcommands, with
+/// that name in lower case.
+fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
+    let mut parts = name.splitn(2, |&b| b == b'|');
+    let command = lookup(parts.next()?)?;
+    match parts.next() {
+        None => Some((command, command.name.to_string())),
+        Some(sub) => command
+            .subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+            .map(|s| (s, format!("{}|{}", command.name, s.name))),
     }
-    Ok(Reply::Array(all().map(|c| Reply::bulk(c.name)).collect()))
+}
+
+/// COMMAND LIST [FILTERBY MODULE name|ACLCAT category|PATTERN pattern]: every command
+/// name, subcommands included (`client|setname`).
+fn command_list(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    type Filter = Box<dyn Fn(&Command, &str) -> bool>;
+    let keep: Filter = match args.remaining() {
+        0 => Box::new(|_, _| true),
+        3 if args.eat("FILTERBY") => {
+            let kind = args.word()?;
+            let arg = args.bytes()?;
+            match kind.as_str() {
+                // dredis loads no modules.
+                "MODULE" => Box::new(|_, _| false),
+                "ACLCAT" => {
+                    let category = format!("@{}", String::from_utf8_lossy(&arg));
+                    Box::new(move |c, _| c.acl.iter().any(|a| a.eq_ignore_ascii_case(&category)))
+                }
+                "PATTERN" => Box::new(move |_, name| glob::matches_nocase(&arg, name.as_bytes())),
+                _ => return Err(Error::syntax()),
+            }
+        }
+        _ => return Err(Error::syntax()),
+    };
+    let mut names = Vec::new();
+    for command in all() {
+        if keep(command, command.name) {
+            names.push(Reply::bulk(command.name));
+        }
+        for sub in command.subcommands {
+            let name = format!("{}|{}", command.name, sub.name);
+            if keep(sub, &name) {
+                names.push(Reply::bulk(name));
+            }
+        }
+    }
+    Ok(Reply::Array(names))
 }
 
 /// COMMAND GETKEYS command [arg ...]: the keys a request would touch.
@@ -223,6 +274,10 @@ fn command_getkeys(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let argv: Vec<Arg> = args.rest()?.into_iter().map(Arg::Bytes).collect();
     let command = lookup(argv[0].as_bytes().unwrap_or(b""))
         .ok_or(Error::reply("ERR Invalid command specified"))?;
+    // Redis checks for keys before it checks the arity.
+    if command.keys.is_empty() {
+        return Err(Error::reply("ERR The command has no key arguments"));
+    }
     if !command.arity_ok(argv.len()) {
         return Err(Error::reply(
             "ERR Invalid number of arguments specified for command",
@@ -464,8 +519,13 @@ fn config_get(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             .iter()
             .any(|p| glob::matches_nocase(p, name.as_bytes()))
         {
+            // A name asked for without wildcards is echoed as the client spelled it, as Redis.
+            let spelled = patterns.iter().find(|p| {
+                !p.iter().any(|c| b"*?[".contains(c)) && p.eq_ignore_ascii_case(name.as_bytes())
+            });
             if let Some(value) = ctx.server.config.get(name) {
-                pairs.push((Reply::bulk(*name), Reply::bulk(value)));
+                let name = spelled.map_or_else(|| Reply::bulk(*name), |p| Reply::Bulk(p.clone()));
+                pairs.push((name, Reply::bulk(value)));
             }
         }
     }
@@ -502,7 +562,7 @@ const COMMAND_SUBCOMMANDS: &[Command] = &[
     },
     Command {
         name: "getkeys",
-        arity: -3,
+        arity: -4,
         flags: &[Loading, Stale, NoDisk],
         acl: &["@slow", "@connection"],
         keys: NO_KEYS,
@@ -589,7 +649,7 @@ pub const COMMANDS: &[Command] = &[
         name: "config",
         arity: -2,
         flags: &[],
-        acl: &[],
+        acl: &["@slow"],
         keys: NO_KEYS,
         handler: super::container,
         subcommands: CONFIG_SUBCOMMANDS,

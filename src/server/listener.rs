@@ -1,6 +1,6 @@
 //! The accept loop, admission (maxclients, protected mode) and orderly shutdown.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,11 +85,12 @@ async fn admit(server: &Server, mut socket: TcpStream, addr: SocketAddr) -> Opti
     None
 }
 
+/// Whether protected mode lets a client in: as Redis's `islocalClient`, only 127.0.0.1 and ::1
+/// (not the rest of 127.0.0.0/8).
 fn is_loopback(ip: IpAddr) -> bool {
+    let v4_local = |v4: Ipv4Addr| v4 == Ipv4Addr::LOCALHOST;
     match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        IpAddr::V4(v4) => v4_local(v4),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(v4_local),
     }
 }
