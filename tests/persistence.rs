@@ -147,6 +147,11 @@ fn a_directory_that_is_not_a_dredis_directory_is_refused() {
         failure.log
     );
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "do not touch");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["precious.txt"], "nothing is written into the directory");
 }
 
 /// Redis Cluster's hash slot: CRC16 (XMODEM) of the key, modulo 16384.

@@ -8,7 +8,7 @@ use crate::store::hash;
 
 /// HSET key field value [field value ...]: the number of fields that were new.
 fn hset(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if args.remaining() % 2 == 0 {
+    if args.remaining().is_multiple_of(2) {
         return Err(args.wrong_arity());
     }
     let key = ctx.key(args.bytes()?);

@@ -93,7 +93,7 @@ fn zadd(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         };
         *flag = true;
     }
-    if args.is_empty() || args.remaining() % 2 != 0 {
+    if args.is_empty() || !args.remaining().is_multiple_of(2) {
         return Err(Error::syntax());
     }
     if opts.nx && opts.xx {
@@ -101,7 +101,7 @@ fn zadd(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (opts.gt && opts.nx) || (opts.lt && opts.nx) || (opts.gt && opts.lt) {
+    if [opts.gt, opts.lt, opts.nx].iter().filter(|&&on| on).count() > 1 {
         return Err(Error::reply(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));

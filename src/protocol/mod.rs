@@ -26,17 +26,6 @@ impl Arg {
             Arg::Spilled(_) => None,
         }
     }
-
-    pub fn len(&self) -> u64 {
-        match self {
-            Arg::Bytes(b) => b.len() as u64,
-            Arg::Spilled(s) => s.len,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A large argument held in a temp file under the data directory's `tmp/`. The file is removed
@@ -44,7 +33,6 @@ impl Arg {
 #[derive(Debug)]
 pub struct SpilledArg {
     pub path: tempfile::TempPath,
-    pub len: u64,
 }
 
 impl SpilledArg {
@@ -58,11 +46,10 @@ impl SpilledArg {
     }
 
     #[cfg(test)]
-    pub fn for_test(len: u64) -> Self {
+    pub fn for_test() -> Self {
         let file = tempfile::NamedTempFile::new().expect("temp file");
         SpilledArg {
             path: file.into_temp_path(),
-            len,
         }
     }
 }

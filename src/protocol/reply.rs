@@ -49,12 +49,8 @@ pub enum Reply {
     Set(Vec<Reply>),
     /// RESP3 double; a bulk string in RESP2.
     Double(f64),
-    /// RESP3 boolean; 1 or 0 in RESP2.
-    Bool(bool),
     /// RESP3 verbatim text; a bulk string in RESP2.
     Verbatim(Bytes),
-    /// RESP3 push; an array in RESP2.
-    Push(Vec<Reply>),
 }
 
 impl Reply {
@@ -69,10 +65,6 @@ impl Reply {
     /// A bulk string, or nil when absent.
     pub fn bulk_or_nil(data: Option<impl Into<Bytes>>) -> Reply {
         data.map_or(Reply::Nil, |d| Reply::Bulk(d.into()))
-    }
-
-    pub fn is_error(&self) -> bool {
-        matches!(self, Reply::Error(_))
     }
 }
 
@@ -119,7 +111,6 @@ fn encode_into(reply: Reply, resp3: bool, buf: &mut BytesMut, out: &mut Vec<Chun
     match reply {
         Reply::Array(items) => array(b'*', items, resp3, buf, out),
         Reply::Set(items) => array(if resp3 { b'~' } else { b'*' }, items, resp3, buf, out),
-        Reply::Push(items) => array(if resp3 { b'>' } else { b'*' }, items, resp3, buf, out),
         Reply::Map(pairs) => {
             if resp3 {
                 header(buf, b'%', pairs.len());
@@ -173,7 +164,6 @@ fn scalar2(reply: &Reply, buf: &mut BytesMut) {
         Reply::Int(n) => Frame2::Integer(*n),
         Reply::Bulk(b) | Reply::Verbatim(b) => Frame2::BulkString(b),
         Reply::Nil | Reply::NilArray => Frame2::Null,
-        Reply::Bool(b) => Frame2::Integer(i64::from(*b)),
         Reply::Double(d) => {
             text = format_f64(*d);
             Frame2::BulkString(text.as_bytes())
@@ -207,10 +197,6 @@ fn scalar3(reply: &Reply, buf: &mut BytesMut) {
             attributes: None,
         },
         Reply::Nil | Reply::NilArray => Frame3::Null,
-        Reply::Bool(b) => Frame3::Boolean {
-            data: *b,
-            attributes: None,
-        },
         _ => unreachable!("aggregates and doubles are encoded by encode_into"),
     };
     encode3(buf, &frame, false).expect("encoding into a growable buffer cannot fail");
@@ -258,7 +244,6 @@ mod tests {
     fn resp3_shapes() {
         assert_eq!(wire(Reply::Nil, true), "_\r\n");
         assert_eq!(wire(Reply::Double(f64::INFINITY), true), ",inf\r\n");
-        assert_eq!(wire(Reply::Bool(true), true), "#t\r\n");
         assert_eq!(
             wire(Reply::Map(vec![(Reply::bulk("a"), Reply::Int(1))]), true),
             "%1\r\n$1\r\na\r\n:1\r\n"

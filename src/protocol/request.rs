@@ -91,10 +91,6 @@ impl RequestParser {
         }
     }
 
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-    }
-
     /// Parses the next command from `buf`, consuming its bytes. `Ok(None)` means more input is
     /// needed. `authenticated` is false while the connection still has to AUTH, which limits
     /// request sizes as Redis does.
@@ -528,7 +524,7 @@ mod tests {
             Some(Parsed::Spill(20)) => {}
             other => panic!("{other:?}"),
         }
-        let file = SpilledArg::for_test(20);
+        let file = SpilledArg::for_test();
         let args = parser.spilled(file).expect("last argument");
         assert_eq!(args.len(), 3);
         assert!(matches!(args[2], Arg::Spilled(_)));

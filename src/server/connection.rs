@@ -143,7 +143,7 @@ impl Connection {
             left -= take as u64;
         }
         file.flush().await?;
-        Ok(SpilledArg { path, len })
+        Ok(SpilledArg { path })
     }
 
     /// Runs a group of requests in order and writes their replies: on this task as long as

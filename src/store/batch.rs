@@ -49,11 +49,6 @@ impl KeyId {
             encoded,
         }
     }
-
-    /// The key's directory, relative to the data directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl PartialEq for KeyId {
@@ -104,10 +99,6 @@ impl Value {
             Value::Bytes(b) => b.len() as u64,
             Value::File { len, .. } => *len,
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// `len` bytes from `offset` (clamped to the value). A large slice stays a file,
@@ -195,15 +186,6 @@ impl<'s> Batch<'s> {
         } else {
             Ok(())
         }
-    }
-
-    pub fn store(&self) -> &'s Store {
-        self.store
-    }
-
-    /// True when nothing would be written by a commit.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.flushed.is_empty()
     }
 
     fn locate(&self, id: &KeyId) -> Location<'_> {

@@ -126,11 +126,6 @@ impl Staging {
             let _ = fs::remove_file(path);
         }
     }
-
-    /// Returns a staged file that will not be installed after all.
-    pub fn abandon(&self, path: &Path) {
-        let _ = fs::remove_file(path);
-    }
 }
 
 /// The `trash/` area and its reaper thread.
@@ -185,15 +180,6 @@ impl Trash {
         state.lock().pending = true;
         wake.notify_one();
         Ok(())
-    }
-
-    /// Waits until everything discarded so far is deleted (tests and shutdown use it).
-    pub fn drain(&self) {
-        let (state, wake) = &*self.signal;
-        let mut s = state.lock();
-        while s.pending || s.busy {
-            wake.wait_for(&mut s, std::time::Duration::from_millis(50));
-        }
     }
 
     pub fn stop(&self) {

@@ -232,7 +232,7 @@ mod tests {
             round_trip(&[b'.', b]);
         }
         round_trip(&vec![b'k'; 10_000]);
-        round_trip(&vec![b'/'; 100]);
+        round_trip(&[b'/'; 100]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub enum Guard<'a> {
         _read: Vec<RwLockReadGuard<'a, ()>>,
         _write: Vec<RwLockWriteGuard<'a, ()>>,
     },
-    Exclusive(RwLockWriteGuard<'a, ()>),
+    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
 }
 
 impl Default for KeyLocks {

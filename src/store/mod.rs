@@ -29,7 +29,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use batch::{Batch, Content, KeyId, Mode, Value};
-pub use meta::{now_ms, Meta, Type};
+pub use meta::{now_ms, Type};
 
 use cache::Cache;
 use files::{Staging, Trash};
@@ -126,6 +126,17 @@ impl Store {
         fs::create_dir_all(root).map_err(io_err)?;
         let root = root.canonicalize().map_err(io_err)?;
         let io_err = |e| OpenError::Io(root.clone(), e);
+        let format_path = root.join("FORMAT");
+        let is_ours = format_path.exists();
+        if !is_ours
+            && fs::read_dir(&root)
+                .map_err(io_err)?
+                .flatten()
+                .any(|e| e.file_name() != "LOCK")
+        {
+            // Checked before LOCK is created: nothing is written into someone else's directory.
+            return Err(OpenError::NotOurs(root));
+        }
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -137,7 +148,6 @@ impl Store {
             Err(fs::TryLockError::WouldBlock) => return Err(OpenError::Locked(root)),
             Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
         }
-        let format_path = root.join("FORMAT");
         match fs::read_to_string(&format_path) {
             Ok(text) if text.lines().next() == Some(FORMAT) => {}
             Ok(text) => {
@@ -147,13 +157,6 @@ impl Store {
                 ))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let foreign = fs::read_dir(&root)
-                    .map_err(io_err)?
-                    .flatten()
-                    .any(|e| e.file_name() != "LOCK");
-                if foreign {
-                    return Err(OpenError::NotOurs(root));
-                }
                 write_durably(&format_path, format!("{FORMAT}\n").as_bytes()).map_err(io_err)?;
             }
             Err(e) => return Err(io_err(e)),
@@ -195,10 +198,6 @@ impl Store {
         self.staging.dir()
     }
 
-    pub fn key(&self, db: usize, key: Bytes) -> KeyId {
-        KeyId::new(db, key)
-    }
-
     /// A batch for a command that holds its keys' locks.
     pub fn batch(&self) -> Batch<'_> {
         Batch::new(self, Mode::Locked)
@@ -216,11 +215,6 @@ impl Store {
         self.syncer_stop.store(true, Ordering::Relaxed);
         self.trash.stop();
         self.sync()
-    }
-
-    /// Waits until deleted keys are gone from the disk.
-    pub fn drain_trash(&self) {
-        self.trash.drain();
     }
 
     fn db_dir(&self, db: usize) -> PathBuf {

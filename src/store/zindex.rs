@@ -353,11 +353,6 @@ impl Tree {
         Ok(self.nodes.remove(&id).expect("just loaded"))
     }
 
-    /// Number of entries in the index.
-    pub fn len(&mut self, batch: &Batch) -> Result<u64> {
-        Ok(self.node(batch, ROOT)?.count())
-    }
-
     /// How many entries come before the first entry for which `before` is false. `before`
     /// must be true for a prefix of the order (e.g. "score < min").
     pub fn count_before(

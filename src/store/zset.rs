@@ -50,14 +50,6 @@ impl ZSet {
         })
     }
 
-    /// The set at `id`, created empty when missing.
-    pub fn open_or_create(batch: &mut Batch, id: &KeyId) -> Result<ZSet> {
-        match ZSet::open(batch, id)? {
-            Some(zset) => Ok(zset),
-            None => ZSet::create(batch, id),
-        }
-    }
-
     pub fn len(&self) -> u64 {
         self.meta.size
     }
