@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use rustix::fs::{renameat_with, RenameFlags, CWD};
+use rustix::io::Errno;
 
 use super::cache::Change;
-use super::files::{sync_dir, SMALL_FILE};
+use super::files::{sync_dir, with_parent, SMALL_FILE};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
 use super::{Fsync, Store};
@@ -271,14 +272,7 @@ impl<'s> Batch<'s> {
 
     /// Writes a file inside a staged (invisible) directory, from the recycled pool if possible.
     fn place(&self, dest: &Path, data: &[u8]) -> io::Result<()> {
-        let staged = self.store.staging.write(data, false)?;
-        match fs::rename(&staged, dest) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(dest.parent().expect("inside a staged directory"))?;
-                fs::rename(&staged, dest)
-            }
-            other => other,
-        }
+        self.store.staging.write_at(dest, data)
     }
 
     // ---- files inside a key ----
@@ -474,10 +468,9 @@ impl<'s> Batch<'s> {
                     if always {
                         sync_tree(&staged)?;
                     }
-                    let slot_dir = live.parent().expect("keys live in slot directories");
-                    install_dir(&staged, &live, slot_dir, store)?;
+                    install_dir(&staged, &live, store)?;
                     if always {
-                        sync_dir(slot_dir)?;
+                        sync_dir(live.parent().expect("keys live in slot directories"))?;
                     }
                 }
                 KeyChange::Replace(None) => {
@@ -549,19 +542,14 @@ fn open_value(path: &Path) -> io::Result<Option<Value>> {
 
 /// Puts a staged key directory at `live`: a plain rename for a new key, an exchange (old one to
 /// the trash) for a replaced one.
-fn install_dir(staged: &Path, live: &Path, slot_dir: &Path, store: &Store) -> io::Result<()> {
-    let flags = RenameFlags::NOREPLACE;
-    match renameat_with(CWD, staged, CWD, live, flags) {
-        Ok(()) => Ok(()),
-        Err(rustix::io::Errno::NOENT) => {
-            fs::create_dir_all(slot_dir)?;
-            renameat_with(CWD, staged, CWD, live, flags).map_err(Into::into)
-        }
-        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {
-            renameat_with(CWD, staged, CWD, live, RenameFlags::EXCHANGE)?;
+fn install_dir(staged: &Path, live: &Path, store: &Store) -> io::Result<()> {
+    let rename = |flags| renameat_with(CWD, staged, CWD, live, flags).map_err(io::Error::from);
+    match with_parent(live, || rename(RenameFlags::NOREPLACE)) {
+        Err(e) if matches!(Errno::from_io_error(&e), Some(Errno::EXIST | Errno::NOTEMPTY)) => {
+            rename(RenameFlags::EXCHANGE)?;
             store.trash.discard(staged)
         }
-        Err(e) => Err(e.into()),
+        other => other,
     }
 }
 

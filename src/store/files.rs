@@ -60,35 +60,56 @@ impl Staging {
         self.dir.join(format!("{prefix}{n}"))
     }
 
-    /// Writes `data` to a temp file (a recycled one when there is one) and returns its path.
-    pub fn write(&self, data: &[u8], sync: bool) -> io::Result<PathBuf> {
-        let mut file = loop {
+    /// A file from the recycled pool, cut to at most `len` bytes, if there is a usable one.
+    fn recycled(&self, len: usize) -> io::Result<Option<(PathBuf, File)>> {
+        loop {
             let Some(path) = self.pool.lock().pop() else {
-                let path = self.new_path("f");
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)?;
-                break (path, file);
+                return Ok(None);
             };
             let Ok(file) = OpenOptions::new().write(true).open(&path) else {
                 continue;
             };
             let meta = file.metadata()?;
             if meta.nlink() == 1 && meta.len() <= SMALL_FILE {
-                if meta.len() > data.len() as u64 {
-                    file.set_len(data.len() as u64)?;
+                if meta.len() > len as u64 {
+                    file.set_len(len as u64)?;
                 }
-                break (path, file);
+                return Ok(Some((path, file)));
             }
             drop(file);
             let _ = fs::remove_file(&path);
-        };
-        file.1.write_all(data)?;
-        if sync {
-            file.1.sync_data()?;
         }
-        Ok(file.0)
+    }
+
+    /// Writes `data` to a temp file (a recycled one when there is one) and returns its path.
+    pub fn write(&self, data: &[u8], sync: bool) -> io::Result<PathBuf> {
+        let (path, mut file) = match self.recycled(data.len())? {
+            Some(found) => found,
+            None => {
+                let path = self.new_path("f");
+                let file = create_new(&path)?;
+                (path, file)
+            }
+        };
+        file.write_all(data)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(path)
+    }
+
+    /// Writes `data` as a new file at `dest`, inside a staged directory that nobody reads yet:
+    /// a recycled file is moved there, or the file is created in place, which spares the
+    /// rename that a visible file needs.
+    pub fn write_at(&self, dest: &Path, data: &[u8]) -> io::Result<()> {
+        let mut file = match self.recycled(data.len())? {
+            Some((path, file)) => {
+                with_parent(dest, || fs::rename(&path, dest))?;
+                file
+            }
+            None => with_parent(dest, || create_new(dest))?,
+        };
+        file.write_all(data)
     }
 
     /// Puts the staged file at `dest`, atomically replacing whatever file is there.
@@ -100,17 +121,7 @@ impl Staging {
             }
             // Nothing to exchange with, or a filesystem without RENAME_EXCHANGE.
             Err(rustix::io::Errno::NOENT | rustix::io::Errno::INVAL) => {
-                match fs::rename(staged, dest) {
-                    Err(e) if e.kind() == io::ErrorKind::NotFound && staged.exists() => {
-                        // The destination directory is missing (an entry directory made lazily).
-                        fs::create_dir_all(
-                            dest.parent()
-                                .expect("destinations are inside the data directory"),
-                        )?;
-                        fs::rename(staged, dest)
-                    }
-                    other => other,
-                }
+                with_parent(dest, || fs::rename(staged, dest))
             }
             Err(e) => Err(e.into()),
         }
@@ -221,6 +232,22 @@ fn reap(dir: &Path, signal: &(Mutex<TrashState>, Condvar)) {
         }
         state.lock().busy = false;
         wake.notify_all();
+    }
+}
+
+fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Runs `op`, which creates `path`; if the parent directory is missing (an entry directory
+/// such as `fields/` is made lazily), creates it and runs `op` again.
+pub fn with_parent<T>(path: &Path, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    match op() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path.parent().expect("paths inside the data directory"))?;
+            op()
+        }
+        other => other,
     }
 }
 
