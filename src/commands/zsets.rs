@@ -414,7 +414,9 @@ fn range(
     }
     let kind = kind.unwrap_or(RangeBy::Rank);
     let rev = rev.unwrap_or(false);
-    if limit.is_some() && kind == RangeBy::Rank {
+    // As Redis, which keeps "no LIMIT" as a count of -1: `LIMIT <any> -1` is no limit, and
+    // is accepted (and ignored) with a rank range.
+    if limit.is_some_and(|(_, count)| count != -1) && kind == RangeBy::Rank {
         return Err(Error::reply(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
