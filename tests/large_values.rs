@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 
-use common::{Server, Raw};
+use common::{Raw, Server};
 
 const MIB: usize = 1 << 20;
 const SIZE: usize = 256 * MIB;
@@ -49,7 +49,10 @@ fn set_and_get_of_a_256_mib_value_keep_the_server_memory_flat() {
     let mut raw = Raw::from_stream(stream.try_clone().unwrap());
     assert_eq!(raw.reply(), "+OK\r\n");
     let after_set = peak_rss_bytes(server.pid());
-    assert!(after_set < 96 * MIB, "peak RSS after SET: {after_set} bytes");
+    assert!(
+        after_set < 96 * MIB,
+        "peak RSS after SET: {after_set} bytes"
+    );
 
     // The value is a file of the key, and nothing is left behind in tmp/.
     let values: Vec<u64> = walk_files(server.dir())
@@ -61,7 +64,10 @@ fn set_and_get_of_a_256_mib_value_keep_the_server_memory_flat() {
 
     assert_eq!(
         raw.call(&["GETRANGE", "big", "1000000", "1000009"]),
-        format!("$10\r\n{}\r\n", String::from_utf8_lossy(&chunk(1_000_000, 10)))
+        format!(
+            "$10\r\n{}\r\n",
+            String::from_utf8_lossy(&chunk(1_000_000, 10))
+        )
     );
 
     // GET: read the reply a piece at a time and check every byte.
@@ -73,13 +79,19 @@ fn set_and_get_of_a_256_mib_value_keep_the_server_memory_flat() {
     let mut buf = vec![0; MIB];
     for offset in (0..SIZE).step_by(MIB) {
         reader.read_exact(&mut buf).unwrap();
-        assert!(buf == chunk(offset, MIB), "bytes differ in the MiB at {offset}");
+        assert!(
+            buf == chunk(offset, MIB),
+            "bytes differ in the MiB at {offset}"
+        );
     }
     let mut end = [0; 2];
     reader.read_exact(&mut end).unwrap();
     assert_eq!(&end, b"\r\n");
     let after_get = peak_rss_bytes(server.pid());
-    assert!(after_get < 96 * MIB, "peak RSS after GET: {after_get} bytes");
+    assert!(
+        after_get < 96 * MIB,
+        "peak RSS after GET: {after_get} bytes"
+    );
 }
 
 #[test]

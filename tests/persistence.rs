@@ -151,7 +151,11 @@ fn a_directory_that_is_not_a_dredis_directory_is_refused() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, ["precious.txt"], "nothing is written into the directory");
+    assert_eq!(
+        names,
+        ["precious.txt"],
+        "nothing is written into the directory"
+    );
 }
 
 /// Redis Cluster's hash slot: CRC16 (XMODEM) of the key, modulo 16384.

@@ -545,7 +545,12 @@ fn open_value(path: &Path) -> io::Result<Option<Value>> {
 fn install_dir(staged: &Path, live: &Path, store: &Store) -> io::Result<()> {
     let rename = |flags| renameat_with(CWD, staged, CWD, live, flags).map_err(io::Error::from);
     match with_parent(live, || rename(RenameFlags::NOREPLACE)) {
-        Err(e) if matches!(Errno::from_io_error(&e), Some(Errno::EXIST | Errno::NOTEMPTY)) => {
+        Err(e)
+            if matches!(
+                Errno::from_io_error(&e),
+                Some(Errno::EXIST | Errno::NOTEMPTY)
+            ) =>
+        {
             rename(RenameFlags::EXCHANGE)?;
             store.trash.discard(staged)
         }

@@ -98,16 +98,19 @@ impl Staging {
         Ok(path)
     }
 
-    /// Writes `data` as a new file at `dest`, inside a staged directory that nobody reads yet:
-    /// a recycled file is moved there, or the file is created in place, which spares the
-    /// rename that a visible file needs.
+    /// Writes `data` as the file at `dest` (replacing it), inside a staged directory that
+    /// nobody reads yet: a recycled file is moved there, or the file is written in place,
+    /// which spares the rename that a visible file needs.
     pub fn write_at(&self, dest: &Path, data: &[u8]) -> io::Result<()> {
         let mut file = match self.recycled(data.len())? {
             Some((path, file)) => {
                 with_parent(dest, || fs::rename(&path, dest))?;
                 file
             }
-            None => with_parent(dest, || create_new(dest))?,
+            None => with_parent(dest, || {
+                let mut options = OpenOptions::new();
+                options.write(true).create(true).truncate(true).open(dest)
+            })?,
         };
         file.write_all(data)
     }

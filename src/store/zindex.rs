@@ -76,6 +76,17 @@ struct Child {
     separator: Entry,
 }
 
+impl Child {
+    fn encoded_len(&self) -> usize {
+        16 + self.separator.encoded_len()
+    }
+}
+
+/// What the first child's separator does not take in the file (see [`Node::encode`]).
+fn first_separator_len(children: &[Child]) -> usize {
+    children.first().map_or(0, |c| c.separator.member.len())
+}
+
 #[derive(Debug, Clone)]
 enum Node {
     Leaf(Vec<Entry>),
@@ -94,11 +105,16 @@ impl Node {
         HEADER
             + match self {
                 Node::Leaf(entries) => entries.iter().map(Entry::encoded_len).sum::<usize>(),
-                Node::Inner(children) => children
-                    .iter()
-                    .map(|c| 16 + c.separator.encoded_len())
-                    .sum(),
+                Node::Inner(children) => {
+                    children.iter().map(Child::encoded_len).sum::<usize>()
+                        - first_separator_len(children)
+                }
             }
+    }
+
+    /// Small enough to merge with a neighbour; an inner node with one child always is.
+    fn is_underfull(&self) -> bool {
+        self.encoded_len() < NODE_MAX / 4 || matches!(self, Node::Inner(c) if c.len() < 2)
     }
 
     fn len(&self) -> usize {
@@ -132,10 +148,13 @@ impl Node {
         match self {
             Node::Leaf(entries) => entries.iter().for_each(|e| entry(&mut out, e)),
             Node::Inner(children) => {
-                for c in children {
+                for (i, c) in children.iter().enumerate() {
                     out.extend_from_slice(&c.node.to_le_bytes());
                     out.extend_from_slice(&c.count.to_le_bytes());
-                    entry(&mut out, &c.separator);
+                    // The first child's separator is never read: stored empty, so that a long
+                    // member does not weigh on every node it was once the first of.
+                    let unused = Entry::new(0.0, Bytes::new());
+                    entry(&mut out, if i == 0 { &unused } else { &c.separator });
                 }
             }
         }
@@ -271,10 +290,7 @@ fn split_node(node: Node, target: usize) -> Vec<Node> {
             cut(entries, &runs).into_iter().map(Node::Leaf).collect()
         }
         Node::Inner(children) => {
-            let sizes: Vec<usize> = children
-                .iter()
-                .map(|c| 16 + c.separator.encoded_len())
-                .collect();
+            let sizes: Vec<usize> = children.iter().map(Child::encoded_len).collect();
             let runs = chunk_sizes(&sizes, target, NODE_MAX - HEADER, 2);
             cut(children, &runs).into_iter().map(Node::Inner).collect()
         }
@@ -491,7 +507,7 @@ impl Tree {
             } else if node.len() == 0 {
                 self.removed.insert(id);
                 Vec::new()
-            } else if node.encoded_len() < NODE_MAX / 4 && siblings.len() > 1 {
+            } else if node.is_underfull() && siblings.len() > 1 {
                 // Merge with a neighbour (the left one when there is one), then re-split
                 // the pair evenly if together they are too big.
                 let left = slot.saturating_sub(1).min(siblings.len() - 2);
