@@ -232,7 +232,11 @@ fn rank(ctx: &mut Ctx, args: &mut Args, reverse: bool) -> Result<Reply> {
     let Some((rank, score)) = zset.rank(&ctx.batch, &member)? else {
         return Ok(missing);
     };
-    let rank = if reverse { zset.len() - 1 - rank } else { rank } as i64;
+    let rank = if reverse {
+        zset.len().saturating_sub(rank + 1)
+    } else {
+        rank
+    } as i64;
     Ok(if with_score {
         Reply::Array(vec![Reply::Int(rank), Reply::Double(score)])
     } else {

@@ -35,6 +35,8 @@ pub const NODE_MAX: usize = 4096;
 const DIR: &str = "index";
 const ROOT: u64 = 0;
 const HEADER: usize = 1 + 8 + 4;
+/// Deeper than any index reaches: every inner node has two children or more.
+const MAX_DEPTH: usize = 64;
 
 /// One member of a sorted set with its score.
 #[derive(Debug, Clone, PartialEq)]
@@ -363,6 +365,15 @@ impl Tree {
         Ok(&self.nodes[&id])
     }
 
+    /// The node `id`, met `depth` levels below the root. A path longer than any index can
+    /// have means a cycle in a corrupt index: an error, not an endless loop.
+    fn node_at(&mut self, batch: &Batch, id: u64, depth: usize) -> Result<&Node> {
+        if depth > MAX_DEPTH {
+            return Err(corrupt().into());
+        }
+        self.node(batch, id)
+    }
+
     /// Takes a node out of memory to change it; [`Tree::put`] brings it back as changed.
     fn take(&mut self, batch: &Batch, id: u64) -> Result<Node> {
         self.node(batch, id)?;
@@ -378,8 +389,8 @@ impl Tree {
     ) -> Result<u64> {
         let mut id = ROOT;
         let mut counted = 0;
-        loop {
-            match self.node(batch, id)? {
+        for depth in 0.. {
+            match self.node_at(batch, id, depth)? {
                 Node::Leaf(entries) => {
                     let inside = entries.partition_point(|e| before(e.score, &e.member));
                     return Ok(counted + inside as u64);
@@ -393,6 +404,7 @@ impl Tree {
                 }
             }
         }
+        unreachable!("the loop returns")
     }
 
     /// Up to `count` entries in order from rank `start` (0-based).
@@ -417,8 +429,8 @@ impl Tree {
     /// The leaf holding rank `rank`, and the offset inside it; None past the end.
     fn leaf_at(&mut self, batch: &Batch, mut rank: u64) -> Result<Option<(u64, usize)>> {
         let mut id = ROOT;
-        loop {
-            match self.node(batch, id)? {
+        for depth in 0.. {
+            match self.node_at(batch, id, depth)? {
                 Node::Leaf(entries) => {
                     return Ok(((rank as usize) < entries.len()).then_some((id, rank as usize)));
                 }
@@ -438,13 +450,14 @@ impl Tree {
                 }
             }
         }
+        unreachable!("the loop returns")
     }
 
     /// The path from the root to the leaf where `entry` belongs: (node, child index) pairs.
     fn path_to(&mut self, batch: &Batch, entry: &Entry) -> Result<Vec<(u64, usize)>> {
         let mut path = Vec::new();
         let mut id = ROOT;
-        while let Node::Inner(children) = self.node(batch, id)? {
+        while let Node::Inner(children) = self.node_at(batch, id, path.len())? {
             let at = children[1..].partition_point(|c| c.separator.cmp(entry) != Ordering::Greater);
             path.push((id, at));
             id = children[at].node;
@@ -662,5 +675,147 @@ mod tests {
         // Inner nodes keep two children each, so every level is smaller than the one below.
         assert_eq!(chunk_sizes(&[10_000; 3], 2048, 4096, 2), vec![3]);
         assert_eq!(chunk_sizes(&[10_000; 5], 2048, 4096, 2), vec![2, 3]);
+    }
+
+    use crate::store::meta::{Meta, Type};
+    use crate::store::{Fsync, Options, Store};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            databases: 1,
+            fsync: Fsync::No,
+            cache_bytes: 0,
+        };
+        let store = Store::open(dir.path(), &options).unwrap();
+        (dir, store)
+    }
+
+    /// Walks the whole tree checking its invariants; returns its entries in order.
+    fn check(tree: &mut Tree, batch: &Batch, id: u64, low: Option<&Entry>) -> Vec<Entry> {
+        match tree.node(batch, id).unwrap().clone() {
+            Node::Leaf(entries) => {
+                assert!(entries.windows(2).all(|w| w[0].cmp(&w[1]).is_lt()));
+                if let (Some(low), Some(first)) = (low, entries.first()) {
+                    assert!(low.cmp(first).is_le(), "separator above its child");
+                }
+                entries
+            }
+            Node::Inner(children) => {
+                assert!(!children.is_empty());
+                let mut all = Vec::new();
+                for (i, child) in children.iter().enumerate() {
+                    let bound = if i == 0 { low } else { Some(&child.separator) };
+                    let below = check(tree, batch, child.node, bound);
+                    assert_eq!(
+                        below.len() as u64,
+                        child.count,
+                        "count of node {}",
+                        child.node
+                    );
+                    if let (Some(last), Some(first)) = (all.last(), below.first()) {
+                        assert!(Entry::cmp(last, first).is_lt());
+                        assert!(Entry::cmp(last, &child.separator).is_lt());
+                    }
+                    all.extend(below);
+                }
+                all
+            }
+        }
+    }
+
+    /// A tiny deterministic generator (xorshift).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % below
+        }
+    }
+
+    #[test]
+    fn random_inserts_and_removes_agree_with_a_sorted_model() {
+        let (_dir, store) = store();
+        let key = KeyId::new(0, Bytes::from("z"));
+        let mut batch = store.batch();
+        batch.create(&key, &Meta::new(Type::ZSet)).unwrap();
+        let mut tree = Tree::empty(&key);
+        let mut model: Vec<Entry> = Vec::new();
+        let mut rng = Rng(0x9e3779b97f4a7c15);
+        for round in 0..6000 {
+            let long = rng.next(50) == 0;
+            let len = if long {
+                500 + rng.next(5000)
+            } else {
+                1 + rng.next(12)
+            } as usize;
+            let member = Bytes::from(format!("{:0len$}", rng.next(3000)));
+            let entry = Entry::new(rng.next(40) as f64 - 20.0, member);
+            let at = model.partition_point(|e| e.cmp(&entry).is_lt());
+            let present = model.get(at).is_some_and(|e| e.cmp(&entry).is_eq());
+            if round % 3 == 2 || present {
+                assert_eq!(tree.remove(&batch, &entry).unwrap(), present);
+                if present {
+                    model.remove(at);
+                }
+            } else {
+                tree.insert(&batch, entry.clone()).unwrap();
+                model.insert(at, entry);
+            }
+            if round % 500 == 0 {
+                assert_eq!(check(&mut tree, &batch, ROOT, None), model);
+            }
+        }
+        tree.save(&mut batch).unwrap();
+        batch.commit().unwrap();
+
+        // Read back from the files alone.
+        let batch = store.batch();
+        let mut tree = Tree::open(&batch, &key).unwrap();
+        assert_eq!(check(&mut tree, &batch, ROOT, None), model);
+        let n = model.len() as u64;
+        assert_eq!(tree.range(&batch, 0, n + 5).unwrap(), model);
+        assert_eq!(
+            tree.range(&batch, n / 2, 7).unwrap(),
+            model[n as usize / 2..][..7]
+        );
+        for probe in [-21.0, -20.0, 0.0, 0.5, 19.0, 30.0] {
+            let before = model.iter().filter(|e| e.score < probe).count() as u64;
+            assert_eq!(tree.count_before(&batch, |s, _| s < probe).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn a_built_index_is_balanced_and_complete() {
+        let (_dir, store) = store();
+        let key = KeyId::new(0, Bytes::from("z"));
+        let entries: Vec<Entry> = (0..20_000)
+            .map(|i| Entry::new(i as f64, format!("member:{i}")))
+            .collect();
+        let mut tree = Tree::build(&key, entries.clone());
+        let batch = store.batch();
+        assert_eq!(check(&mut tree, &batch, ROOT, None), entries);
+        for node in tree.nodes.values() {
+            assert!(node.encoded_len() <= NODE_MAX);
+        }
+    }
+
+    #[test]
+    fn a_cycle_in_a_corrupt_index_is_an_error() {
+        let (_dir, store) = store();
+        let key = KeyId::new(0, Bytes::from("z"));
+        let mut tree = Tree::empty(&key);
+        let looping = Child {
+            node: ROOT,
+            count: 1,
+            separator: Entry::new(0.0, Bytes::new()),
+        };
+        tree.put(ROOT, Node::Inner(vec![looping]));
+        let batch = store.batch();
+        assert!(tree.count_before(&batch, |_, _| true).is_err());
+        assert!(tree.range(&batch, 0, 1).is_err());
     }
 }
