@@ -47,7 +47,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let value: f64 = text.parse().ok()?;
+    let value = strtod(text)?;
     if value.is_nan() {
         return None;
     }
@@ -71,8 +71,39 @@ pub fn parse_strtod(s: &[u8]) -> Option<f64> {
     if text.is_empty() {
         return Some(0.0);
     }
-    let value: f64 = text.parse().ok()?;
+    let value = strtod(text)?;
     (!value.is_nan()).then_some(value)
+}
+
+/// C's `strtod` over a whole string: decimal forms, `inf`, `infinity`, `nan`, and the
+/// hexadecimal form `0x1.8p3` (which Rust's parser does not read).
+fn strtod(text: &str) -> Option<f64> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    else {
+        return text.parse().ok();
+    };
+    let (digits, exponent) = match hex.find(['p', 'P']) {
+        Some(at) => (&hex[..at], hex[at + 1..].parse::<i32>().ok()?),
+        None => (hex, 0),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut mantissa = 0.0f64;
+    for c in whole.chars().chain(fraction.chars()) {
+        mantissa = mantissa * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let scale = exponent.saturating_sub(4 * fraction.len() as i32);
+    let value = mantissa * 2f64.powi(scale);
+    Some(if negative { -value } else { value })
 }
 
 fn mantissa_has_nonzero(s: &str) -> bool {
@@ -179,6 +210,11 @@ mod tests {
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64(b"0"), Some(0.0));
         assert_eq!(parse_f64(b"0.000"), Some(0.0));
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"0X.8"), Some(0.5));
+        assert_eq!(parse_f64(b"0x"), None);
+        assert_eq!(parse_f64(b"0x1g"), None);
         for bad in [&b"nan"[..], b"", b" 1", b"1 ", b"abc", b"1e400", b"1e-400"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
