@@ -73,6 +73,10 @@ pub struct ServerArgs {
     /// Threads that run commands touching the disk [default: number of CPUs; 64 with --fsync always]
     #[arg(long)]
     pub disk_threads: Option<usize>,
+    /// Bytes of pub/sub messages and MONITOR lines a client may leave unread before it is
+    /// disconnected (Redis's client-output-buffer-limit pubsub hard limit) [default: 32mb]
+    #[arg(long, value_parser = parse_memory)]
+    pub pubsub_buffer_limit: Option<u64>,
     /// Redis-style configuration file (`name value` lines)
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -126,6 +130,7 @@ pub struct Config {
     pub maxclients: usize,
     pub cache_size: u64,
     pub disk_threads: usize,
+    pub pubsub_buffer_limit: u64,
     pub config_file: Option<PathBuf>,
 }
 
@@ -182,6 +187,7 @@ impl Config {
             maxclients: merged.maxclients.unwrap_or(10_000),
             cache_size: merged.cache_size.unwrap_or(64 << 20),
             disk_threads,
+            pubsub_buffer_limit: merged.pubsub_buffer_limit.unwrap_or(32 << 20),
             config_file: merged.config,
         })
     }
@@ -217,6 +223,11 @@ impl Config {
             "hz" => "10".into(),
             "lua-time-limit" | "busy-reply-threshold" => "5000".into(),
             "client-query-buffer-limit" => (1u64 << 30).to_string(),
+            // Only the pub/sub hard limit is enforced (normal clients have none, as in Redis).
+            "client-output-buffer-limit" => format!(
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub {} 0 0",
+                self.pubsub_buffer_limit
+            ),
             "slowlog-log-slower-than" => "10000".into(),
             "slowlog-max-len" => "128".into(),
             _ => return None,
@@ -236,6 +247,7 @@ pub const PARAMETERS: &[&str] = &[
     "protected-mode",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
+    "client-output-buffer-limit",
     "maxclients",
     "maxmemory",
     "maxmemory-policy",
@@ -276,6 +288,7 @@ fn overlay(base: &mut ServerArgs, top: ServerArgs) {
         maxclients,
         cache_size,
         disk_threads,
+        pubsub_buffer_limit,
         config
     );
     base.debug |= top.debug;
@@ -341,6 +354,9 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
                 )
             }
             "cache-size" => args.cache_size = Some(parse_memory(value).map_err(bad)?),
+            "pubsub-buffer-limit" => {
+                args.pubsub_buffer_limit = Some(parse_memory(value).map_err(bad)?)
+            }
             "disk-threads" => {
                 args.disk_threads = Some(
                     value

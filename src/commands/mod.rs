@@ -4,14 +4,21 @@
 //! part of the table: name, arity, flags and key positions as Redis declares them. COMMAND,
 //! arity checks, authentication, key locking and the choice of thread all read that table, so
 //! a handler only parses its arguments and calls the store.
+//!
+//! The connection's state decides what happens to a request before it runs: inside MULTI it is
+//! queued (`transactions`), a RESP2 client subscribed to channels may only run the pub/sub
+//! commands (`pubsub`), and once it has run, MONITOR clients are told (`monitor`).
 
 pub mod args;
 mod connection;
 mod hashes;
 mod keys;
+mod monitor;
+mod pubsub;
 mod server;
 mod sets;
 mod strings;
+mod transactions;
 mod zsets;
 
 use std::collections::HashMap;
@@ -20,6 +27,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 pub use args::Args;
+pub use transactions::Transaction;
 
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
@@ -61,6 +69,8 @@ pub enum Flag {
     NoAuth,
     NoMulti,
     AllowBusy,
+    Pubsub,
+    SkipSlowlog,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
     /// dredis: runs with every key locked (FLUSHALL, FLUSHDB).
@@ -82,6 +92,8 @@ impl Flag {
             Flag::NoAuth => "no_auth",
             Flag::NoMulti => "no_multi",
             Flag::AllowBusy => "allow_busy",
+            Flag::Pubsub => "pubsub",
+            Flag::SkipSlowlog => "skip_slowlog",
             Flag::NoDisk | Flag::Exclusive => return None,
         })
     }
@@ -212,9 +224,12 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
+        monitor::COMMANDS,
+        pubsub::COMMANDS,
         server::COMMANDS,
         sets::COMMANDS,
         strings::COMMANDS,
+        transactions::COMMANDS,
         zsets::COMMANDS,
     ]
     .into_iter()
@@ -356,12 +371,15 @@ pub enum Outcome {
 /// keys can be locked without waiting (a hot GET). Anything else comes back as
 /// [`Outcome::NeedsDisk`].
 pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: Thread) -> Outcome {
-    let (command, full_name) = match plan(&argv) {
-        Plan::Reject(e) => return Outcome::Reply(error_reply(e)),
-        Plan::Run { command, full_name } => (command, full_name),
+    let (command, full_name) = match admit(session, &argv) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            transactions::refused(session);
+            return Outcome::Reply(error_reply(e));
+        }
     };
-    if !session.authenticated && !command.has(Flag::NoAuth) {
-        return Outcome::Reply(error_reply(Error::reply(crate::error::NOAUTH)));
+    if transactions::queues(session, command) {
+        return Outcome::Reply(transactions::queue(session, argv));
     }
     let on_connection = thread == Thread::Connection;
     let no_disk = command.has(Flag::NoDisk);
@@ -378,8 +396,10 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     let store = &server.store;
     let db = session.db;
     let keys = key_names.iter().map(|k| (db, k));
+    // Inside EXEC every key is locked already.
+    let locked = session.in_transaction;
     let _guard = match () {
-        _ if no_disk || key_names.is_empty() && !command.has(Flag::Exclusive) => None,
+        _ if no_disk || locked || key_names.is_empty() && !command.has(Flag::Exclusive) => None,
         _ if command.has(Flag::Exclusive) => Some(store.locks.lock_all()),
         _ if on_connection => match store.locks.try_read(keys) {
             Some(guard) => Some(guard),
@@ -389,6 +409,7 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // A cache-only attempt may fail half-way: keep the arguments to run it again.
     let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
+    let monitored = monitor::describe(server, command, &argv);
     let skip = if full_name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
     let mode = if on_connection {
@@ -416,7 +437,32 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         .stats
         .commands
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(args) = monitored {
+        monitor::feed(server, session, &args);
+    }
     Outcome::Reply(result.unwrap_or_else(error_reply))
+}
+
+/// The checks a request passes before it runs or is queued: a known command with the right
+/// number of arguments, authentication, and what the connection's state allows. Inside EXEC
+/// the queued commands passed them when they were queued.
+fn admit(session: &Session, argv: &[Arg]) -> Result<(&'static Command, &'static str)> {
+    let (command, full_name) = match plan(argv) {
+        Plan::Reject(e) => return Err(e),
+        Plan::Run { command, full_name } => (command, full_name),
+    };
+    if session.in_transaction {
+        return Ok((command, full_name));
+    }
+    if !session.authenticated && !command.has(Flag::NoAuth) {
+        return Err(Error::reply(crate::error::NOAUTH));
+    }
+    if session.multi.is_some() && command.has(Flag::NoMulti) {
+        return Err(Error::reply("ERR Command not allowed inside a transaction"));
+    }
+    pubsub::check_context(session, full_name)?;
+    monitor::check_context(session, command)?;
+    Ok((command, full_name))
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

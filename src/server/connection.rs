@@ -5,6 +5,11 @@
 //! together on a blocking thread, so that disk waits never stall the async workers. Replies
 //! go back in request order, large stored values streamed from their files. A request
 //! argument above the spill threshold is written to a temp file as it arrives.
+//!
+//! While idle, the connection also waits on its client's mailbox: pub/sub messages and
+//! MONITOR lines are written as they come, and a closed mailbox (CLIENT KILL, too many unread
+//! messages) ends the connection, even in the middle of a write to a client that does not
+//! read. Messages that arrive while requests run go out before the next reply.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
-use super::{Close, Server, Session};
+use super::{Client, Close, Server, Session};
 use crate::commands::{self, Outcome, Thread};
 use crate::protocol::{
     encode, Arg, Chunk, Limits, Parsed, ProtocolError, Reply, RequestParser, SpilledArg,
@@ -29,6 +34,9 @@ const QUERY_BUFFER_LIMIT: usize = 1 << 30;
 
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Bytes of waiting messages taken from the mailbox per write when idle.
+const DELIVERY_CHUNK: usize = 256 * 1024;
+
 pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
     let laddr = socket.local_addr().unwrap_or(addr);
     let _ = socket.set_nodelay(true);
@@ -40,10 +48,11 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         spill_threshold: SPILL_THRESHOLD,
         max_request_bytes: QUERY_BUFFER_LIMIT,
     };
-    let session = Session::new(client, !server.requires_auth());
+    let session = Session::new(&server, client.clone());
     let mut connection = Connection {
         shutdown: server.shutdown_signal(),
         server: server.clone(),
+        client,
         session: Some(session),
         rd,
         wr,
@@ -58,6 +67,7 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
 
 struct Connection {
     server: Arc<Server>,
+    client: Arc<Client>,
     /// Taken while commands run on a blocking thread.
     session: Option<Session>,
     rd: OwnedReadHalf,
@@ -90,11 +100,29 @@ impl Connection {
             if self.session().close.is_some() || *self.shutdown.borrow() {
                 return Ok(());
             }
+            self.deliver().await?;
+            if self.client.mailbox.is_closed() {
+                return Ok(());
+            }
             self.buf.reserve(READ_CHUNK);
+            let client = self.client.clone();
             tokio::select! {
                 read = self.rd.read_buf(&mut self.buf) => if read? == 0 { return Ok(()) },
                 _ = self.shutdown.changed() => return Ok(()),
+                _ = client.mailbox.changed() => {}
             }
+        }
+    }
+
+    /// Writes the messages waiting in the mailbox.
+    async fn deliver(&mut self) -> std::io::Result<()> {
+        loop {
+            let mut out = Vec::new();
+            messages(self.session(), DELIVERY_CHUNK, &mut out);
+            if out.is_empty() {
+                return Ok(());
+            }
+            self.write(out).await?;
         }
     }
 
@@ -155,6 +183,7 @@ impl Connection {
         let mut requests = requests.into_iter();
         let mut disk = Vec::new();
         while let Some(argv) = requests.next() {
+            messages(&session, usize::MAX, &mut out);
             match commands::run(&server, &mut session, argv, Thread::Connection) {
                 Outcome::Reply(reply) => {
                     if !answer(&session, reply, &mut out) {
@@ -172,6 +201,7 @@ impl Connection {
             let (back, more) = tokio::task::spawn_blocking(move || {
                 let mut out = Vec::new();
                 for argv in disk {
+                    messages(&session, usize::MAX, &mut out);
                     let Outcome::Reply(reply) =
                         commands::run(&server, &mut session, argv, Thread::Disk)
                     else {
@@ -192,15 +222,27 @@ impl Connection {
         self.write(out).await
     }
 
+    /// Writes replies; gives up if the client is killed meanwhile (it may not be reading).
     async fn write(&mut self, chunks: Vec<Chunk>) -> std::io::Result<()> {
-        for chunk in chunks {
-            match chunk {
-                Chunk::Bytes(bytes) => self.wr.write_all(&bytes).await?,
-                Chunk::File(value) => stream_file(&mut self.wr, value).await?,
-            }
+        let client = self.client.clone();
+        tokio::select! {
+            written = write_chunks(&mut self.wr, chunks) => written,
+            _ = client.mailbox.closed() => Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "closed by CLIENT KILL or for unread messages",
+            )),
         }
-        Ok(())
     }
+}
+
+async fn write_chunks(wr: &mut OwnedWriteHalf, chunks: Vec<Chunk>) -> std::io::Result<()> {
+    for chunk in chunks {
+        match chunk {
+            Chunk::Bytes(bytes) => wr.write_all(&bytes).await?,
+            Chunk::File(value) => stream_file(wr, value).await?,
+        }
+    }
+    Ok(())
 }
 
 /// Encodes a reply in the protocol the session speaks now (HELLO 3 answers in RESP3).
@@ -210,8 +252,15 @@ fn answer(session: &Session, reply: Reply, out: &mut Vec<Chunk>) -> bool {
         Some(Close::Now) => false,
         close => {
             encode(reply, session.resp == 3, out);
-            close.is_none()
+            close.is_none() && !session.client.mailbox.is_closed()
         }
+    }
+}
+
+/// Encodes about `budget` bytes of the messages waiting in the session's mailbox.
+fn messages(session: &Session, budget: usize, out: &mut Vec<Chunk>) {
+    for message in session.client.mailbox.take(budget) {
+        encode(message, session.resp == 3, out);
     }
 }
 

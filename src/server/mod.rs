@@ -3,6 +3,8 @@
 mod clients;
 mod connection;
 mod listener;
+mod mailbox;
+pub mod pubsub;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -11,14 +13,19 @@ use std::time::Instant;
 pub use clients::{Client, Clients};
 pub use listener::run;
 
+use crate::commands::Transaction;
 use crate::config::Config;
+use crate::store::watch::WatchSet;
 use crate::store::Store;
+use pubsub::{PubSub, Subscriptions};
 
 /// State shared by every connection.
 pub struct Server {
     pub store: Store,
     pub config: Config,
     pub clients: Clients,
+    /// Channels, patterns and monitors.
+    pub pubsub: Arc<PubSub>,
     pub stats: Stats,
     pub started: Instant,
     /// 40 hex characters identifying this run, as Redis's `run_id`.
@@ -44,6 +51,7 @@ impl Server {
         );
         let run_id = sha1_hex(seed.as_bytes());
         Server {
+            pubsub: Arc::new(PubSub::new(config.pubsub_buffer_limit)),
             store,
             config,
             clients: Clients::default(),
@@ -95,16 +103,29 @@ pub struct Session {
     pub resp: u8,
     pub authenticated: bool,
     pub close: Option<Close>,
+    /// The commands queued since MULTI; None outside a transaction.
+    pub multi: Option<Transaction>,
+    /// True while EXEC runs the queued commands: they take no key locks (EXEC holds them
+    /// all) and never block.
+    pub in_transaction: bool,
+    /// The keys of WATCH.
+    pub watched: WatchSet,
+    /// Channels and patterns subscribed to, and MONITOR.
+    pub subscriptions: Subscriptions,
 }
 
 impl Session {
-    pub fn new(client: Arc<Client>, authenticated: bool) -> Session {
+    pub fn new(server: &Server, client: Arc<Client>) -> Session {
         Session {
-            client,
             db: 0,
             resp: 2,
-            authenticated,
+            authenticated: !server.requires_auth(),
             close: None,
+            multi: None,
+            in_transaction: false,
+            watched: WatchSet::new(server.store.watches.clone()),
+            subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),
+            client,
         }
     }
 }

@@ -23,6 +23,7 @@ use super::cache::Change;
 use super::files::{sync_dir, with_parent, SMALL_FILE};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
+use super::watch;
 use super::{Fsync, Store};
 use crate::error::{Error, Result};
 use crate::protocol::SpilledArg;
@@ -435,6 +436,9 @@ impl<'s> Batch<'s> {
     /// Makes every change of the batch visible, then syncs as the fsync policy asks.
     pub fn commit(mut self) -> Result<()> {
         let store = self.store;
+        if !store.watches.is_empty() {
+            self.touch_watched();
+        }
         let always = store.fsync == Fsync::Always;
         for db in std::mem::take(&mut self.flushed) {
             store.cache.forget_db(db);
@@ -483,6 +487,25 @@ impl<'s> Batch<'s> {
             }
         }
         Ok(())
+    }
+}
+
+impl Batch<'_> {
+    /// Tells WATCH what this batch is about to change (before the change, so that deleting a
+    /// key that is not there can be told from deleting one that is).
+    fn touch_watched(&self) {
+        let store = self.store;
+        let on_disk = |id: &KeyId| fs::symlink_metadata(store.root.join(&id.dir)).is_ok();
+        for &db in &self.flushed {
+            store.watches.db_emptied(db, on_disk);
+        }
+        for (id, change) in &self.keys {
+            let change = match change {
+                KeyChange::Replace(None) => watch::Change::Deleted,
+                _ => watch::Change::Written,
+            };
+            store.watches.key_changed(id, change, || on_disk(id));
+        }
     }
 }
 
