@@ -319,6 +319,9 @@ fn a_key_already_expired_when_watched_is_not_a_change_when_deleted() {
     let (mut a, mut b) = (server.raw(), server.raw());
     assert_eq!(a.call(&["SET", "key", "v", "PX", "50"]), OK);
     thread::sleep(Duration::from_millis(150));
+    // Left alone, it is no change either.
+    assert_eq!(a.call(&["WATCH", "key"]), OK);
+    assert_eq!(transaction(&mut a, &[&["PING"]]), "*1\r\n+PONG\r\n");
     assert_eq!(a.call(&["WATCH", "key"]), OK);
     // DEL removes the expired key (it answers 0: it was already gone).
     assert_eq!(b.call(&["DEL", "key"]), ":0\r\n");

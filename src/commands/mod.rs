@@ -364,7 +364,8 @@ pub enum Outcome {
     NeedsDisk(Vec<Arg>),
 }
 
-/// Runs one request to its reply: checks, key locks, the handler, then the batch's commit.
+/// Runs one request to its reply: the checks of [`admit`], queueing inside MULTI, key locks,
+/// the handler, the batch's commit, then the line for MONITOR clients.
 ///
 /// On the connection's task only two kinds of request run: commands that touch no file
 /// (PING, SELECT, ...), and read-only commands whose files are all in the cache and whose
@@ -397,9 +398,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     let db = session.db;
     let keys = key_names.iter().map(|k| (db, k));
     // Inside EXEC every key is locked already.
-    let locked = session.in_transaction;
+    let already_locked = session.in_transaction;
     let _guard = match () {
-        _ if no_disk || locked || key_names.is_empty() && !command.has(Flag::Exclusive) => None,
+        _ if no_disk || already_locked || key_names.is_empty() && !command.has(Flag::Exclusive) => {
+            None
+        }
         _ if command.has(Flag::Exclusive) => Some(store.locks.lock_all()),
         _ if on_connection => match store.locks.try_read(keys) {
             Some(guard) => Some(guard),

@@ -9,6 +9,7 @@
 //! CLIENT KILL ends another client's connection.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -18,6 +19,10 @@ use crate::protocol::Reply;
 #[derive(Default)]
 pub struct Mailbox {
     inner: Mutex<Inner>,
+    /// Whether anything is queued, and whether the mailbox is closed: what the connection
+    /// checks around every command, without taking the lock.
+    nonempty: AtomicBool,
+    closed: AtomicBool,
     wake: Notify,
 }
 
@@ -26,7 +31,6 @@ struct Inner {
     queue: VecDeque<(Reply, usize)>,
     /// The weight of the queue (see [`weight`]).
     bytes: usize,
-    closed: bool,
 }
 
 /// What came of posting a message.
@@ -44,40 +48,41 @@ impl Mailbox {
     pub fn post(&self, message: Reply, limit: usize) -> Posted {
         let weight = weight(&message);
         let mut inner = self.inner.lock();
-        if inner.closed {
+        if self.is_closed() {
             return Posted::Closed;
         }
         if inner.bytes + weight > limit {
-            inner.closed = true;
-            inner.queue = VecDeque::new();
-            inner.bytes = 0;
             drop(inner);
-            self.wake.notify_one();
+            self.close();
             return Posted::Overflow;
         }
         inner.bytes += weight;
         inner.queue.push_back((message, weight));
+        self.nonempty.store(true, Ordering::Release);
         drop(inner);
         self.wake.notify_one();
         Posted::Queued
     }
 
-    /// Closes the mailbox: the connection ends as soon as it notices.
+    /// Closes the mailbox and drops what it holds: the connection ends as soon as it notices.
     pub fn close(&self) {
         let mut inner = self.inner.lock();
-        inner.closed = true;
-        inner.queue = VecDeque::new();
-        inner.bytes = 0;
+        self.closed.store(true, Ordering::Release);
+        self.nonempty.store(false, Ordering::Release);
+        *inner = Inner::default();
         drop(inner);
         self.wake.notify_one();
     }
 
     pub fn is_closed(&self) -> bool {
-        self.inner.lock().closed
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Takes the oldest messages, about `max` bytes of them (at least one if any).
     pub fn take(&self, max: usize) -> Vec<Reply> {
+        if !self.nonempty.load(Ordering::Acquire) {
+            return Vec::new();
+        }
         let mut inner = self.inner.lock();
         let mut taken = Vec::new();
         let mut bytes = 0;
@@ -89,6 +94,8 @@ impl Mailbox {
             bytes += weight;
             taken.push(message);
         }
+        self.nonempty
+            .store(!inner.queue.is_empty(), Ordering::Release);
         taken
     }
 
