@@ -11,7 +11,7 @@
 //! and a key that was live when watched makes EXEC fail once its deadline passes, even if
 //! nobody deleted it yet (see [`WatchSet::expired_since`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -92,7 +92,7 @@ fn touch(watcher: &mut Watcher, change: Change) {
 pub struct WatchSet {
     watches: Arc<Watches>,
     dirty: Arc<AtomicBool>,
-    keys: Vec<KeyId>,
+    keys: HashSet<KeyId>,
 }
 
 impl WatchSet {
@@ -100,7 +100,7 @@ impl WatchSet {
         WatchSet {
             watches,
             dirty: Arc::default(),
-            keys: Vec::new(),
+            keys: HashSet::new(),
         }
     }
 
@@ -122,7 +122,7 @@ impl WatchSet {
             .or_default()
             .push(watcher);
         self.watches.count.fetch_add(1, Ordering::Relaxed);
-        self.keys.push(id);
+        self.keys.insert(id);
         Ok(())
     }
 
@@ -159,7 +159,7 @@ impl WatchSet {
     pub fn clear(&mut self) {
         if !self.keys.is_empty() {
             let mut keys = self.watches.keys.lock();
-            for id in self.keys.drain(..) {
+            for id in self.keys.drain() {
                 if let Some(watchers) = keys.get_mut(&id) {
                     watchers.retain(|w| !Arc::ptr_eq(&w.dirty, &self.dirty));
                     if watchers.is_empty() {
