@@ -52,8 +52,9 @@ impl Mailbox {
             return Posted::Closed;
         }
         if inner.bytes + weight > limit {
+            self.shut(&mut inner);
             drop(inner);
-            self.close();
+            self.wake.notify_one();
             return Posted::Overflow;
         }
         inner.bytes += weight;
@@ -66,12 +67,14 @@ impl Mailbox {
 
     /// Closes the mailbox and drops what it holds: the connection ends as soon as it notices.
     pub fn close(&self) {
-        let mut inner = self.inner.lock();
+        self.shut(&mut self.inner.lock());
+        self.wake.notify_one();
+    }
+
+    fn shut(&self, inner: &mut Inner) {
         self.closed.store(true, Ordering::Release);
         self.nonempty.store(false, Ordering::Release);
         *inner = Inner::default();
-        drop(inner);
-        self.wake.notify_one();
     }
 
     pub fn is_closed(&self) -> bool {
