@@ -343,11 +343,12 @@ fn a_subscriber_that_never_reads_is_disconnected_and_publish_stays_fast() {
             .starts_with(':'));
         slowest = slowest.max(sent.elapsed());
     }
+    // PUBLISH never waits for a subscriber to read.
     assert!(
-        slowest < Duration::from_millis(500),
+        slowest < Duration::from_secs(2),
         "a PUBLISH took {slowest:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(15));
     // The subscriber was disconnected: reading gets what was sent before, then the end.
     let mut rest = Vec::new();
     let mut stream = stream;

@@ -307,10 +307,19 @@ fn watch_is_per_database() {
 fn a_watched_key_that_expires_before_exec_fails_it() {
     let server = Server::start();
     let mut raw = server.raw();
-    assert_eq!(raw.call(&["SET", "key", "v", "PX", "100"]), OK);
-    assert_eq!(raw.call(&["WATCH", "key"]), OK);
-    thread::sleep(Duration::from_millis(250));
-    assert_eq!(transaction(&mut raw, &[&["PING"]]), NIL_ARRAY);
+    // The key must still be live when watched: a longer life on a slow machine.
+    for life in [100, 400, 1600] {
+        assert_eq!(raw.call(&["SET", "key", "v", "PX", &life.to_string()]), OK);
+        assert_eq!(raw.call(&["WATCH", "key"]), OK);
+        if raw.call(&["GET", "key"]) != "$1\r\nv\r\n" {
+            raw.call(&["UNWATCH"]);
+            continue;
+        }
+        thread::sleep(Duration::from_millis(life + 150));
+        assert_eq!(transaction(&mut raw, &[&["PING"]]), NIL_ARRAY);
+        return;
+    }
+    panic!("the key expired before WATCH every time");
 }
 
 #[test]
