@@ -6,6 +6,7 @@
 //! a handler only parses its arguments and calls the store.
 
 pub mod args;
+mod bitmaps;
 mod connection;
 mod hashes;
 mod keys;
@@ -209,6 +210,7 @@ fn container(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
 /// Every command, family by family.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        bitmaps::COMMANDS,
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
