@@ -28,18 +28,14 @@ impl LongDouble {
         if s.is_empty() || s.len() >= MAX_CHARS {
             return None;
         }
-        // Redis hands strtold a C string: it ends at the first NUL.
-        let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
         let text = std::str::from_utf8(s).ok()?;
         let (negative, unsigned) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
             Some(b'+') => (false, &text[1..]),
             _ => (false, text),
         };
-        let value = if text.is_empty() {
-            // strtold converts nothing and stops at the end: Redis takes that as 0.
-            X87DoubleExtended::ZERO
-        } else if unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity")
+        let value = if unsigned.eq_ignore_ascii_case("inf")
+            || unsigned.eq_ignore_ascii_case("infinity")
         {
             X87DoubleExtended::INFINITY
         } else {
@@ -230,7 +226,8 @@ mod tests {
             assert!(LongDouble::parse(good.as_bytes()).is_some(), "{good}");
         }
         for bad in [
-            "", " 1", "1 ", "abc", "nan", "1e", "1e+", "0x", "0x1p", ".", "1e5000", "1e-5000",
+            "", "1\0", "\0", " 1", "1 ", "abc", "nan", "1e", "1e+", "0x", "0x1p", ".", "1e5000",
+            "1e-5000",
         ] {
             assert!(LongDouble::parse(bad.as_bytes()).is_none(), "{bad:?}");
         }

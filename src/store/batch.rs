@@ -176,6 +176,9 @@ impl Value {
     /// Copies bytes from `offset` into `buf`; returns how many (fewer at the end of the value).
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         let n = (self.len().saturating_sub(offset)).min(buf.len() as u64) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
         match self {
             Value::Bytes(b) => buf[..n].copy_from_slice(&b[offset as usize..offset as usize + n]),
             Value::File { file, start, .. } => file.read_exact_at(&mut buf[..n], start + offset)?,
