@@ -502,10 +502,13 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));
     }
+    // With an empty side there is nothing in common: the other value is not read.
     let mut values = [Bytes::new(), Bytes::new()];
-    for (i, key) in keys.iter().enumerate() {
-        if let Some(meta) = &metas[i] {
-            values[i] = string::read(batch, key, meta)?.into_bytes()?;
+    if !lens.contains(&0) {
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(meta) = &metas[i] {
+                values[i] = string::read(batch, key, meta)?.into_bytes()?;
+            }
         }
     }
     let table = Lcs::new(&values[0], &values[1], !want_len);

@@ -78,7 +78,8 @@ impl std::hash::Hash for KeyId {
 #[derive(Debug)]
 pub enum Content {
     Bytes(Bytes),
-    /// A large request argument already on disk: it is renamed into place.
+    /// A file already in `tmp/` (a large request argument, or a copy made by the batch): it
+    /// is renamed into place.
     Spilled(SpilledArg),
 }
 
@@ -524,7 +525,7 @@ impl<'s> Batch<'s> {
         data: Content,
         apply: Apply,
     ) -> Result<()> {
-        let live = match self.locate(id) {
+        match self.locate(id) {
             Location::Gone => {
                 return Err(Error::Io(io::Error::other(
                     "write to a key that is not there",
@@ -542,39 +543,35 @@ impl<'s> Batch<'s> {
                 data.write_into(&file, offset)?;
                 return Ok(());
             }
-            Location::Live(edits) => edits.and_then(|e| e.get(rel)),
-        };
-        let change = match live {
-            None => FileChange::Patched {
-                ranges: vec![(offset, data)],
-                apply,
-            },
-            Some(FileChange::Patched { .. }) => {
-                let Some(FileChange::Patched { ranges, apply: was }) = self.edits(id).get_mut(rel)
-                else {
-                    unreachable!("matched above")
-                };
+            Location::Live(_) => {}
+        }
+        let store = self.store;
+        let files = self.edits(id);
+        let base = match files.get_mut(rel) {
+            None => {
+                let ranges = vec![(offset, data)];
+                files.insert(rel.to_string(), FileChange::Patched { ranges, apply });
+                return Ok(());
+            }
+            Some(FileChange::Patched { ranges, apply: was }) => {
                 ranges.push((offset, data));
                 if apply == Apply::Copy {
                     *was = Apply::Copy;
                 }
                 return Ok(());
             }
-            // The file is replaced whole by this batch: patch the new content instead.
+            // Replaced whole by this batch anyway: the new content is patched instead.
             Some(FileChange::Replaced(Content::Spilled(arg))) => {
-                data.write_into(&File::options().write(true).open(arg.path())?, offset)?;
-                return Ok(());
+                let file = File::options().write(true).open(arg.path())?;
+                return Ok(data.write_into(&file, offset)?);
             }
-            Some(FileChange::Replaced(Content::Bytes(_)) | FileChange::Removed) => {
-                let base = self
-                    .read_value(id, rel)?
-                    .unwrap_or(Value::Bytes(Bytes::new()));
-                let copy = self.store.staging.copy_of(&base)?;
-                data.write_into(&copy.file, offset)?;
-                FileChange::Replaced(Content::Spilled(SpilledArg { path: copy.path }))
-            }
+            Some(FileChange::Replaced(Content::Bytes(b))) => Value::Bytes(b.clone()),
+            Some(FileChange::Removed) => Value::Bytes(Bytes::new()),
         };
-        self.edits(id).insert(rel.to_string(), change);
+        let copy = store.staging.copy_of(&base)?;
+        data.write_into(&copy.file, offset)?;
+        let staged = Content::Spilled(SpilledArg { path: copy.path });
+        files.insert(rel.to_string(), FileChange::Replaced(staged));
         Ok(())
     }
 
@@ -778,9 +775,9 @@ fn patch(
     if always {
         copy.file.sync_data()?;
     }
-    // A plain rename: the old file may be large, and is not worth recycling.
+    // A plain rename (the old file may be large: not worth recycling). Dropping `copy.path`
+    // then finds nothing left to delete.
     with_parent(dest, || fs::rename(&copy.path, dest))
-    // (dropping `copy.path` then finds nothing left to delete)
 }
 
 /// Opens a file as a [`Value`]; None when it does not exist. A large file is returned open,
