@@ -1530,6 +1530,46 @@ fn big_values_take_setrange_setbit_append_and_bit_commands() {
 }
 
 #[test]
+fn a_small_value_grows_past_64_kib_and_is_read_back_at_once() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["SET", "r", "small"]);
+    query::<()>(&mut con, &["SET", "a", "small"]);
+    query::<()>(&mut con, &["SET", "b", "small"]);
+    // Read once, so that the small values are cached.
+    assert_eq!(
+        query::<Vec<String>>(&mut con, &["MGET", "r", "a", "b"]),
+        ["small"; 3]
+    );
+    assert_eq!(
+        query::<i64>(&mut con, &["SETRANGE", "r", "99999", "x"]),
+        100_000
+    );
+    let big = pattern(BIG);
+    let len: i64 = redis::cmd("APPEND")
+        .arg("a")
+        .arg(&big)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(len, BIG as i64 + 5);
+    assert_eq!(query::<i64>(&mut con, &["SETBIT", "b", "799999", "1"]), 0);
+    let r = get_bytes(&mut con, "r");
+    assert_eq!(
+        (r.len(), &r[..5], r[99_999]),
+        (100_000, &b"small"[..], b'x')
+    );
+    assert!(r[5..99_999].iter().all(|&b| b == 0));
+    let a = get_bytes(&mut con, "a");
+    assert!(a[..5] == *b"small" && a[5..] == big);
+    assert_eq!(query::<i64>(&mut con, &["STRLEN", "b"]), 100_000);
+    assert_eq!(query::<i64>(&mut con, &["BITCOUNT", "b"]), 21 + 1);
+    if skip_in_reference(DREDIS_ONLY) {
+        return;
+    }
+    assert_eq!(type_file(&key_dir(&server, "r")), "string\nsize 100000\n");
+}
+
+#[test]
 fn a_big_value_from_an_older_directory_is_read_whole_and_gets_a_size_on_append() {
     if skip_in_reference(DREDIS_ONLY) {
         return;

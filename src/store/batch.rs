@@ -826,3 +826,102 @@ fn sync_tree(dir: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Fsync, Options};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            databases: 1,
+            fsync: Fsync::No,
+            cache_bytes: 1 << 20,
+        };
+        let store = Store::open(dir.path(), &options).unwrap();
+        (dir, store)
+    }
+
+    /// A key holding `value` in its `value` file; returns the file's path.
+    fn key_with(store: &Store, id: &KeyId, value: &[u8]) -> PathBuf {
+        let mut batch = store.batch();
+        batch.create(id, &Meta::new(Type::String)).unwrap();
+        batch.write(id, "value", value.to_vec()).unwrap();
+        batch.commit().unwrap();
+        store.root.join(&id.dir).join("value")
+    }
+
+    fn read(batch: &Batch, id: &KeyId) -> Vec<u8> {
+        let value = batch.read_value(id, "value").unwrap().unwrap();
+        value.into_bytes().unwrap().to_vec()
+    }
+
+    fn bytes(b: &'static [u8]) -> Content {
+        Content::Bytes(Bytes::from_static(b))
+    }
+
+    #[test]
+    fn range_writes_are_read_back_by_the_batch_and_land_at_commit() {
+        let (_dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let old = vec![1; 100_000];
+        let path = key_with(&store, &id, &old);
+        let mut batch = store.batch();
+        batch
+            .write_range(&id, "value", 10, bytes(b"abc"), Apply::InPlace)
+            .unwrap();
+        batch
+            .write_range(&id, "value", 100_002, bytes(b"end"), Apply::InPlace)
+            .unwrap();
+        let mut new = old.clone();
+        new[10..13].copy_from_slice(b"abc");
+        new.extend_from_slice(b"\0\0end");
+        assert!(read(&batch, &id) == new);
+        assert!(fs::read(&path).unwrap() == old, "visible before the commit");
+        batch.commit().unwrap();
+        assert!(fs::read(&path).unwrap() == new);
+        assert!(read(&store.batch(), &id) == new);
+    }
+
+    #[test]
+    fn a_file_with_another_link_is_patched_through_a_copy() {
+        let (dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let path = key_with(&store, &id, b"0123456789");
+        let link = dir.path().join("link");
+        fs::hard_link(&path, &link).unwrap();
+        let mut batch = store.batch();
+        batch
+            .write_range(&id, "value", 2, bytes(b"xy"), Apply::InPlace)
+            .unwrap();
+        batch.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"01xy456789");
+        assert_eq!(fs::read(&link).unwrap(), b"0123456789");
+    }
+
+    #[test]
+    fn a_range_write_after_a_whole_write_patches_the_new_content() {
+        let (_dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let path = key_with(&store, &id, b"old");
+        let mut batch = store.batch();
+        batch.write(&id, "value", bytes(b"hello")).unwrap();
+        batch
+            .write_range(&id, "value", 5, bytes(b" world"), Apply::InPlace)
+            .unwrap();
+        batch
+            .write_range(&id, "value", 0, bytes(b"J"), Apply::InPlace)
+            .unwrap();
+        assert_eq!(read(&batch, &id), b"Jello world");
+        batch.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"Jello world");
+        // Nothing staged is left behind in tmp/ but recycled files.
+        let staged: Vec<_> = fs::read_dir(store.staging.dir())
+            .unwrap()
+            .map(|e| fs::read(e.unwrap().path()).unwrap())
+            .filter(|content| content.ends_with(b"world"))
+            .collect();
+        assert!(staged.is_empty());
+    }
+}
