@@ -10,6 +10,7 @@
 //! commands (`pubsub`), and once it has run, MONITOR clients are told (`monitor`).
 
 pub mod args;
+mod bitmaps;
 mod connection;
 mod hashes;
 mod keys;
@@ -221,6 +222,7 @@ fn container(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
 /// Every command, family by family.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        bitmaps::COMMANDS,
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,

@@ -31,7 +31,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use batch::{Batch, Content, KeyId, Mode, Value};
-pub use meta::{now_ms, Type};
+pub use meta::{now_ms, Meta, Type};
 
 use cache::Cache;
 use files::{Staging, Trash};
