@@ -6,7 +6,9 @@
 //! a handler only parses its arguments and calls the store.
 
 pub mod args;
+mod command;
 mod connection;
+mod docs;
 mod hashes;
 mod keys;
 mod server;
@@ -16,6 +18,7 @@ mod zsets;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -23,7 +26,7 @@ pub use args::Args;
 
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
-use crate::server::{Server, Session};
+use crate::server::{Server, Session, SlowLog};
 use crate::store::{Batch, KeyId, Mode, Store};
 
 /// What a handler works with: the server, the client's session, and a batch over the store
@@ -206,9 +209,21 @@ fn container(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Err(Error::syntax())
 }
 
+/// The reply of a container's HELP subcommand, as Redis's `addReplyHelp`: a title, the
+/// given lines, then HELP itself.
+pub fn help(container: &str, lines: &[&'static str]) -> Reply {
+    let title = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    let mut out = vec![Reply::Status(title.into())];
+    out.extend(lines.iter().map(|l| Reply::Status((*l).into())));
+    out.push(Reply::Status("HELP".into()));
+    out.push(Reply::Status("    Prints this help.".into()));
+    Reply::Array(out)
+}
+
 /// Every command, family by family.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        command::COMMANDS,
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
@@ -234,8 +249,9 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
 
 /// How a request will run, decided before running it.
 pub enum Plan {
-    /// An error reply, without running anything.
-    Reject(Error),
+    /// An error reply, without running anything; with the full name of the command refused,
+    /// when it is known (for INFO's rejected_calls).
+    Reject(Error, Option<&'static str>),
     /// A resolved command (or subcommand) with its full name, e.g. `client|setname`.
     Run {
         command: &'static Command,
@@ -247,11 +263,11 @@ pub enum Plan {
 pub fn plan(argv: &[Arg]) -> Plan {
     let name = argv[0].as_bytes().unwrap_or(b"");
     let Some(command) = lookup(name) else {
-        return Plan::Reject(unknown_command(argv));
+        return Plan::Reject(unknown_command(argv), None);
     };
     if command.subcommands.is_empty() {
         if !command.arity_ok(argv.len()) {
-            return Plan::Reject(Error::wrong_arity(command.name));
+            return Plan::Reject(Error::wrong_arity(command.name), Some(command.name));
         }
         return Plan::Run {
             command,
@@ -266,7 +282,7 @@ pub fn plan(argv: &[Arg]) -> Plan {
                 full_name: command.name,
             };
         }
-        return Plan::Reject(Error::wrong_arity(command.name));
+        return Plan::Reject(Error::wrong_arity(command.name), Some(command.name));
     }
     let sub_name = argv[1].as_bytes().unwrap_or(b"");
     let sub = command
@@ -274,20 +290,28 @@ pub fn plan(argv: &[Arg]) -> Plan {
         .iter()
         .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub_name));
     let Some(sub) = sub else {
-        return Plan::Reject(Error::new(format!(
+        let error = Error::new(format!(
             "ERR unknown subcommand '{}'. Try {} HELP.",
             truncated(sub_name, 128),
             command.name.to_ascii_uppercase()
-        )));
+        ));
+        return Plan::Reject(error, Some(command.name));
     };
     let full_name = full_name(command, sub);
     if !sub.arity_ok(argv.len()) {
-        return Plan::Reject(Error::wrong_arity(full_name));
+        return Plan::Reject(Error::wrong_arity(full_name), Some(full_name));
     }
     Plan::Run {
         command: sub,
         full_name,
     }
+}
+
+/// The full name of every command and subcommand (`get`, `client|list`).
+pub fn full_names() -> impl Iterator<Item = &'static str> {
+    all().flat_map(|c| {
+        std::iter::once(c.name).chain(c.subcommands.iter().map(move |s| full_name(c, s)))
+    })
 }
 
 /// `container|sub`, built once per subcommand.
@@ -356,12 +380,17 @@ pub enum Outcome {
 /// keys can be locked without waiting (a hot GET). Anything else comes back as
 /// [`Outcome::NeedsDisk`].
 pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: Thread) -> Outcome {
+    let reject = |error, command| {
+        let reply = error_reply(error);
+        server.stats.rejected(command, &reply);
+        Outcome::Reply(reply)
+    };
     let (command, full_name) = match plan(&argv) {
-        Plan::Reject(e) => return Outcome::Reply(error_reply(e)),
+        Plan::Reject(e, command) => return reject(e, command),
         Plan::Run { command, full_name } => (command, full_name),
     };
-    if !session.authenticated && !command.has(Flag::NoAuth) {
-        return Outcome::Reply(error_reply(Error::reply(crate::error::NOAUTH)));
+    if !session.authenticated && !command.has(Flag::NoAuth) && server.requires_auth() {
+        return reject(Error::reply(crate::error::NOAUTH), Some(full_name));
     }
     let on_connection = thread == Thread::Connection;
     let no_disk = command.has(Flag::NoDisk);
@@ -373,7 +402,7 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     }
     let key_names = match key_names(command, &mut argv) {
         Ok(k) => k,
-        Err(e) => return Outcome::Reply(error_reply(e)),
+        Err(e) => return reject(e, Some(full_name)),
     };
     let store = &server.store;
     let db = session.db;
@@ -398,6 +427,9 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // Before the handler runs, as in Redis: CLIENT LIST/INFO show `cmd=client|list`.
     session.client.note_command(full_name);
+    let logged =
+        SlowLog::enabled(&server.config.settings).then(|| SlowLog::capture(full_name, &argv));
+    let started = Instant::now();
     let mut ctx = Ctx {
         server,
         session,
@@ -412,11 +444,16 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     if let (Err(Error::NotCached), Some(argv)) = (&result, retry) {
         return Outcome::NeedsDisk(argv);
     }
-    server
-        .stats
-        .commands
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Outcome::Reply(result.unwrap_or_else(error_reply))
+    let reply = result.unwrap_or_else(error_reply);
+    let elapsed = started.elapsed();
+    server.stats.ran(full_name, elapsed, &reply);
+    if let Some(args) = logged {
+        let settings = &server.config.settings;
+        server
+            .slowlog
+            .record(settings, elapsed, args, &session.client);
+    }
+    Outcome::Reply(reply)
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

@@ -27,11 +27,24 @@ pub struct ClientInfo {
     pub resp: u8,
     pub last_command: &'static str,
     pub last_active: Instant,
+    /// Bytes in the query buffer, and its capacity (CLIENT LIST's qbuf, qbuf-free).
+    pub qbuf: usize,
+    pub qbuf_capacity: usize,
+    /// CLIENT NO-EVICT and CLIENT NO-TOUCH (flags `e` and `T`).
+    pub no_evict: bool,
+    pub no_touch: bool,
 }
 
 impl Client {
     pub fn info(&self) -> MutexGuard<'_, ClientInfo> {
         self.info.lock()
+    }
+
+    /// Records what the connection holds in its query buffer between reads.
+    pub fn note_query_buffer(&self, len: usize, capacity: usize) {
+        let mut info = self.info.lock();
+        info.qbuf = len;
+        info.qbuf_capacity = capacity;
     }
 
     /// Records the command a client is running (CLIENT LIST's `cmd`, `idle`).
@@ -60,6 +73,10 @@ impl Clients {
             resp: 2,
             last_command: "NULL",
             last_active: now,
+            qbuf: 0,
+            qbuf_capacity: 0,
+            no_evict: false,
+            no_touch: false,
         };
         let client = Arc::new(Client {
             id,
