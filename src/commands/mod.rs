@@ -295,7 +295,8 @@ pub fn plan(argv: &[Arg]) -> Plan {
             truncated(sub_name, 128),
             command.name.to_ascii_uppercase()
         ));
-        return Plan::Reject(error, Some(command.name));
+        // Not counted as a call of the container, as Redis.
+        return Plan::Reject(error, None);
     };
     let full_name = full_name(command, sub);
     if !sub.arity_ok(argv.len()) {
@@ -418,6 +419,8 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // A cache-only attempt may fail half-way: keep the arguments to run it again.
     let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
+    let logged =
+        SlowLog::enabled(&server.config.settings).then(|| SlowLog::capture(full_name, &argv));
     let skip = if full_name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
     let mode = if on_connection {
@@ -427,8 +430,6 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // Before the handler runs, as in Redis: CLIENT LIST/INFO show `cmd=client|list`.
     session.client.note_command(full_name);
-    let logged =
-        SlowLog::enabled(&server.config.settings).then(|| SlowLog::capture(full_name, &argv));
     let started = Instant::now();
     let mut ctx = Ctx {
         server,
