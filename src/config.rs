@@ -231,9 +231,7 @@ impl Config {
             settings,
         })
     }
-}
 
-impl Config {
     /// CONFIG REWRITE: sets each parameter's line of the config file to its current value
     /// (repeats of a parameter are dropped, other lines stay as they are), appends the
     /// parameters that differ from their defaults and had no line, and replaces the file
@@ -539,14 +537,11 @@ impl Settings {
 
     /// The value as CONFIG GET shows it.
     pub fn show(&self, p: P) -> String {
-        let param = p.param();
-        match param.kind {
-            Kind::Bool => if self.flag(p) { "yes" } else { "no" }.to_string(),
-            Kind::Enum(words) => words[self.int(p) as usize].to_string(),
-            Kind::Int { max, .. } if max > LONG_MAX => (self.int(p) as u64).to_string(),
-            Kind::Int { .. } => self.int(p).to_string(),
-            Kind::Text | Kind::Special(_) => self.text(p).to_string(),
-        }
+        let value = match &self.slots[p as usize] {
+            Slot::Number(n) => Value::Number(n.load(Ordering::Relaxed)),
+            Slot::Text(t) => Value::Text(t.read().to_string()),
+        };
+        render(p, &value)
     }
 
     /// The value as a config file line writes it: text quoted as Redis quotes it (`"s3cret"`),
@@ -644,32 +639,32 @@ impl Settings {
     /// checks them (unknown names first, then access and repeats, then each value in order).
     pub fn set_many(&self, pairs: &[(&[u8], &[u8])]) -> Result<(), SetError> {
         let _writer = self.writer.lock();
-        let mut chosen: Vec<P> = Vec::with_capacity(pairs.len());
+        // Each parameter by the name it was given as: Redis registers an alias as a
+        // parameter of its own, so `x` and its alias in one call are not repeats (the last
+        // one wins).
+        let mut chosen: Vec<(P, &'static str)> = Vec::with_capacity(pairs.len());
         for (name, _) in pairs {
             let spelled = || String::from_utf8_lossy(name).into_owned();
             let p = P::lookup(name).ok_or_else(|| SetError::Unknown(spelled()))?;
-            let refusal = match p.param().access {
+            let param = p.param();
+            let registered = param
+                .alias
+                .filter(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+                .unwrap_or(param.name);
+            let refusal = match param.access {
                 Access::Immutable => Some("can't set immutable config"),
                 Access::Protected => Some("can't set protected config"),
-                _ if chosen.contains(&p) => Some("duplicate parameter"),
+                _ if chosen.contains(&(p, registered)) => Some("duplicate parameter"),
                 _ => None,
             };
             if let Some(reason) = refusal {
                 return Err(SetError::Failed(spelled(), reason.into()));
             }
-            chosen.push(p);
+            chosen.push((p, registered));
         }
         let mut values = Vec::with_capacity(pairs.len());
-        for (&p, (name, text)) in chosen.iter().zip(pairs) {
-            let failed = |reason| {
-                // Redis names the parameter as registered: the alias when it was used.
-                let registered = p
-                    .param()
-                    .alias
-                    .filter(|a| name.eq_ignore_ascii_case(a.as_bytes()))
-                    .unwrap_or(p.param().name);
-                SetError::Failed(registered.to_string(), reason)
-            };
+        for (&(p, registered), (_, text)) in chosen.iter().zip(pairs) {
+            let failed = |reason| SetError::Failed(registered.to_string(), reason);
             let text = std::str::from_utf8(text)
                 .map_err(|_| failed("argument is not valid UTF-8".into()))?;
             let value = self.parse(p, text).map_err(failed)?;

@@ -942,6 +942,20 @@ fn config_set_of_several_parameters_is_all_or_nothing() {
     );
     let got: Vec<String> = query(&mut con, &["CONFIG", "GET", "timeout"]);
     assert_eq!(got[1], "7");
+    // A parameter and its alias are not repeats: the last one wins.
+    query::<()>(
+        &mut con,
+        &[
+            "CONFIG",
+            "SET",
+            "hash-max-listpack-entries",
+            "5",
+            "hash-max-ziplist-entries",
+            "6",
+        ],
+    );
+    let got: Vec<String> = query(&mut con, &["CONFIG", "GET", "hash-max-listpack-entries"]);
+    assert_eq!(got[1], "6");
 }
 
 #[test]

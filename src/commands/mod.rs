@@ -419,8 +419,7 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // A cache-only attempt may fail half-way: keep the arguments to run it again.
     let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
-    let logged =
-        SlowLog::enabled(&server.config.settings).then(|| SlowLog::capture(full_name, &argv));
+    let logged = SlowLog::capture(&server.config.settings, full_name, &argv);
     let skip = if full_name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
     let mode = if on_connection {
@@ -449,10 +448,9 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     let elapsed = started.elapsed();
     server.stats.ran(full_name, elapsed, &reply);
     if let Some(args) = logged {
-        let settings = &server.config.settings;
         server
             .slowlog
-            .record(settings, elapsed, args, &session.client);
+            .record(&server.config.settings, elapsed, args, &session.client);
     }
     Outcome::Reply(reply)
 }

@@ -3,7 +3,7 @@
 mod clients;
 mod connection;
 mod listener;
-pub mod slowlog;
+mod slowlog;
 mod stats;
 
 use std::sync::Arc;

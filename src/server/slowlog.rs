@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use crate::config::P;
+use crate::config::{Settings, P};
 use crate::protocol::Arg;
 
 /// Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING.
@@ -37,8 +37,13 @@ pub struct SlowLog {
 }
 
 impl SlowLog {
-    /// The arguments as an entry keeps them, taken before the command consumes them.
-    pub fn capture(full_name: &str, argv: &[Arg]) -> Vec<Bytes> {
+    /// The arguments as an entry would keep them, taken before the command consumes them;
+    /// None when nothing is logged (`slowlog-log-slower-than` is negative).
+    pub fn capture(settings: &Settings, full_name: &str, argv: &[Arg]) -> Option<Vec<Bytes>> {
+        (settings.int(P::SlowlogLogSlowerThan) >= 0).then(|| Self::arguments(full_name, argv))
+    }
+
+    fn arguments(full_name: &str, argv: &[Arg]) -> Vec<Bytes> {
         let kept = if argv.len() > MAX_ARGS {
             MAX_ARGS - 1
         } else {
@@ -76,7 +81,7 @@ impl SlowLog {
     /// Logs a command that took `elapsed`, if that is slow enough.
     pub fn record(
         &self,
-        settings: &crate::config::Settings,
+        settings: &Settings,
         elapsed: Duration,
         args: Vec<Bytes>,
         client: &super::Client,
@@ -98,11 +103,6 @@ impl SlowLog {
         let mut entries = self.entries.lock();
         entries.push_front(entry);
         entries.truncate(max);
-    }
-
-    /// Whether commands are being logged at all (`slowlog-log-slower-than` is not negative).
-    pub fn enabled(settings: &crate::config::Settings) -> bool {
-        settings.int(P::SlowlogLogSlowerThan) >= 0
     }
 
     /// Calls `visit` on the newest `count` entries, newest first.
@@ -152,23 +152,23 @@ mod tests {
     #[test]
     fn long_arguments_and_long_commands_are_cut() {
         let long = "x".repeat(200);
-        let args = SlowLog::capture("set", &argv(&["set", "k", &long]));
+        let args = SlowLog::arguments("set", &argv(&["set", "k", &long]));
         assert_eq!(args[2].len(), 128 + "... (72 more bytes)".len());
         assert!(args[2].ends_with(b"... (72 more bytes)"));
         let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        let args = SlowLog::capture("del", &argv(&many));
+        let args = SlowLog::arguments("del", &argv(&many));
         assert_eq!(args.len(), 32);
         assert_eq!(&args[31][..], b"... (9 more arguments)");
     }
 
     #[test]
     fn secrets_are_redacted() {
-        let args = SlowLog::capture("hello", &argv(&["hello", "3", "AUTH", "u", "p"]));
+        let args = SlowLog::arguments("hello", &argv(&["hello", "3", "AUTH", "u", "p"]));
         assert_eq!(args[3], "(redacted)");
         assert_eq!(args[4], "(redacted)");
         assert_eq!(args[1], "3");
-        let args = SlowLog::capture(
+        let args = SlowLog::arguments(
             "config|set",
             &argv(&["config", "set", "requirepass", "s", "timeout", "1"]),
         );
