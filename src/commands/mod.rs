@@ -445,8 +445,7 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         return Outcome::NeedsDisk(argv);
     }
     let reply = result.unwrap_or_else(error_reply);
-    let elapsed = started.elapsed();
-    server.stats.ran(full_name, elapsed, &reply);
+    let elapsed = server.stats.ran(full_name, started, &reply);
     if let Some(args) = logged {
         server
             .slowlog
