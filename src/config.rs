@@ -196,7 +196,15 @@ impl Config {
         let from_flags = [
             (P::Bind, Some(host.to_string())),
             (P::Port, Some(port.to_string())),
-            (P::Dir, Some(dir.display().to_string())),
+            (
+                P::Dir,
+                Some(
+                    std::path::absolute(&dir)
+                        .unwrap_or(dir.clone())
+                        .display()
+                        .to_string(),
+                ),
+            ),
             (P::Databases, Some(databases.to_string())),
             (P::Appendfsync, Some(fsync.name().to_string())),
             (P::Loglevel, merged.debug.then(|| "debug".to_string())),
