@@ -6,7 +6,7 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Raw, Server};
+use common::{query, Raw, Server};
 
 fn skip_in_reference(why: &str) -> bool {
     let reference = std::env::var_os("DREDIS_TEST_REFERENCE").is_some_and(|v| v != "0");
@@ -320,10 +320,17 @@ fn a_message_to_oneself_follows_the_reply_of_publish() {
 
 #[test]
 fn a_subscriber_that_never_reads_is_disconnected_and_publish_stays_fast() {
-    if skip_in_reference("dredis's --pubsub-buffer-limit flag") {
-        return;
-    }
-    let server = Server::start_with(&["--pubsub-buffer-limit", "1mb"]);
+    let server = Server::start();
+    let limit: String = query(
+        &mut server.con(),
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 0 0",
+        ],
+    );
+    assert_eq!(limit, "OK");
     // A small receive window, so that the server's writes stall early.
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     socket.set_recv_buffer_size(4096).unwrap();

@@ -8,6 +8,7 @@ use std::io;
 
 use bytes::Bytes;
 
+use super::strings::max_bulk_len;
 use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
@@ -20,7 +21,7 @@ use crate::store::{Content, Type, Value};
 fn bit_offset(ctx: &Ctx, args: &mut Args) -> Result<u64> {
     let out_of_range = || Error::reply("ERR bit offset is not an integer or out of range");
     let offset = parse_i64(&args.bytes()?).ok_or_else(out_of_range)?;
-    if offset < 0 || (offset as u64 >> 3) >= ctx.server.config.proto_max_bulk_len {
+    if offset < 0 || (offset as u64 >> 3) >= max_bulk_len(ctx) {
         return Err(out_of_range());
     }
     Ok(offset as u64)

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
-use crate::config::REDIS_VERSION;
+use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
 use crate::server::{Client, Close};
@@ -60,7 +60,8 @@ fn quit(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
 
 /// Checks a username and password against the configuration, as AUTH does.
 fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
-    let Some(expected) = &ctx.server.config.requirepass else {
+    let expected = ctx.server.config.settings.text(P::Requirepass);
+    if expected.is_empty() {
         if user.is_none() {
             return Err(Error::reply(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
@@ -72,7 +73,7 @@ fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
         } else {
             Err(wrongpass())
         };
-    };
+    }
     let user_ok = user.is_none_or(|u| u == b"default");
     if user_ok && password == expected.as_bytes() {
         Ok(())
@@ -230,12 +231,24 @@ fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
-/// One line of CLIENT LIST / CLIENT INFO, in Redis's field order.
+/// One line of CLIENT LIST / CLIENT INFO, in Redis's field order. Memory figures are
+/// estimates: the query buffer's capacity plus the client's own record.
 fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> String {
     let info = client.info();
     let now = std::time::Instant::now();
+    let mut flags = String::new();
+    if info.no_evict {
+        flags.push('e');
+    }
+    if info.no_touch {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let tot_mem = info.qbuf_capacity + std::mem::size_of::<crate::server::Client>();
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
         client.laddr,
@@ -243,6 +256,8 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
         now.duration_since(client.created).as_secs(),
         if current { 0 } else { now.duration_since(info.last_active).as_secs() },
         if current { ctx.session.db } else { info.db },
+        info.qbuf,
+        info.qbuf_capacity - info.qbuf,
         info.last_command,
         info.resp,
         info.lib_name.as_deref().unwrap_or(""),
@@ -416,6 +431,77 @@ fn client_info(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     ))
 }
 
+/// `on` or `off`, for CLIENT NO-EVICT and NO-TOUCH.
+fn on_off(args: &mut Args) -> Result<bool> {
+    match args.word()?.as_str() {
+        "ON" => Ok(true),
+        "OFF" => Ok(false),
+        _ => Err(Error::syntax()),
+    }
+}
+
+/// CLIENT NO-EVICT on|off: protect this client from client eviction. dredis never evicts
+/// clients; the flag is kept and shown (`e` in CLIENT LIST).
+fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let on = on_off(args)?;
+    ctx.session.client.info().no_evict = on;
+    Ok(Reply::ok())
+}
+
+/// CLIENT NO-TOUCH on|off: this client's commands do not count as accesses of the keys they
+/// read (shown as `T` in CLIENT LIST).
+fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let on = on_off(args)?;
+    ctx.session.client.info().no_touch = on;
+    Ok(Reply::ok())
+}
+
+fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(super::help(
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "    * ID <client-id> [<client-id> ...]",
+            "      Return clients with the specified IDs.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+        ],
+    ))
+}
+
 const CLIENT_SUBCOMMANDS: &[Command] = &[
     Command {
         name: "id",
@@ -478,6 +564,33 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: &["@admin", "@slow", "@dangerous", "@connection"],
         keys: NO_KEYS,
         handler: client_kill,
+        subcommands: &[],
+    },
+    Command {
+        name: "no-evict",
+        arity: 3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_no_evict,
+        subcommands: &[],
+    },
+    Command {
+        name: "no-touch",
+        arity: 3,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_no_touch,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: &[Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_help,
         subcommands: &[],
     },
 ];

@@ -76,7 +76,9 @@ pub fn feed(server: &Server, session: &Session, args: &str) {
         session.db,
         session.client.addr
     );
-    server.pubsub.feed_monitors(&line);
+    server
+        .pubsub
+        .feed_monitors(&line, server.config.settings.pubsub_limit());
 }
 
 /// The positions of the passwords in an AUTH or HELLO request.

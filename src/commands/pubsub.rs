@@ -120,14 +120,24 @@ fn sunsubscribe(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// the channel and to matching patterns counts once for each).
 fn publish(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let (channel, message) = (args.bytes()?, args.bytes()?);
-    let receivers = ctx.server.pubsub.publish(false, &channel, &message);
+    let receivers = ctx.server.pubsub.publish(
+        false,
+        &channel,
+        &message,
+        ctx.server.config.settings.pubsub_limit(),
+    );
     Ok(Reply::Int(receivers as i64))
 }
 
 /// SPUBLISH shardchannel message
 fn spublish(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let (channel, message) = (args.bytes()?, args.bytes()?);
-    let receivers = ctx.server.pubsub.publish(true, &channel, &message);
+    let receivers = ctx.server.pubsub.publish(
+        true,
+        &channel,
+        &message,
+        ctx.server.config.settings.pubsub_limit(),
+    );
     Ok(Reply::Int(receivers as i64))
 }
 

@@ -7,6 +7,7 @@ use std::io::{Seek, SeekFrom};
 use bytes::Bytes;
 
 use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use crate::config::P;
 use crate::error::{Error, Result, OVERFLOW};
 use crate::long_double::{LongDouble, MAX_CHARS};
 use crate::number::parse_i64;
@@ -36,12 +37,17 @@ fn get_reply(batch: &Batch, key: &KeyId) -> Result<Reply> {
 /// Fails as Redis's `checkStringLength` when a write would make a string of more than
 /// `proto-max-bulk-len` bytes.
 fn check_length(ctx: &Ctx, start: u64, added: u64) -> Result<()> {
-    if start + added > ctx.server.config.proto_max_bulk_len {
+    if start + added > max_bulk_len(ctx) {
         return Err(Error::reply(
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
         ));
     }
     Ok(())
+}
+
+/// `proto-max-bulk-len`: the largest string a command may make.
+pub fn max_bulk_len(ctx: &Ctx) -> u64 {
+    ctx.server.config.settings.int(P::ProtoMaxBulkLen) as u64
 }
 
 /// GET key: the value, nil when the key does not exist.
@@ -497,7 +503,7 @@ fn lcs(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         return Err(Error::reply("ERR String too long for LCS"));
     }
     let table_bytes = u128::from(lens[0] + 1) * u128::from(lens[1] + 1) * 4;
-    if table_bytes > u128::from(ctx.server.config.proto_max_bulk_len) {
+    if table_bytes > u128::from(max_bulk_len(ctx)) {
         return Err(Error::reply(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));

@@ -36,11 +36,24 @@ pub struct ClientInfo {
     pub sub: usize,
     pub psub: usize,
     pub ssub: usize,
+    /// Bytes in the query buffer, and its capacity (CLIENT LIST's qbuf, qbuf-free).
+    pub qbuf: usize,
+    pub qbuf_capacity: usize,
+    /// CLIENT NO-EVICT and CLIENT NO-TOUCH (flags `e` and `T`).
+    pub no_evict: bool,
+    pub no_touch: bool,
 }
 
 impl Client {
     pub fn info(&self) -> MutexGuard<'_, ClientInfo> {
         self.info.lock()
+    }
+
+    /// Records what the connection holds in its query buffer between reads.
+    pub fn note_query_buffer(&self, len: usize, capacity: usize) {
+        let mut info = self.info.lock();
+        info.qbuf = len;
+        info.qbuf_capacity = capacity;
     }
 
     /// Records the command a client is running (CLIENT LIST's `cmd`, `idle`).
@@ -91,6 +104,10 @@ impl Clients {
             sub: 0,
             psub: 0,
             ssub: 0,
+            qbuf: 0,
+            qbuf_capacity: 0,
+            no_evict: false,
+            no_touch: false,
         };
         let client = Arc::new(Client {
             id,

@@ -13,6 +13,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +22,7 @@ use tokio::net::TcpStream;
 
 use super::{Client, Close, Server, Session};
 use crate::commands::{self, Outcome, Thread};
+use crate::config::P;
 use crate::protocol::{
     encode, Arg, Chunk, Limits, Parsed, ProtocolError, Reply, RequestParser, SpilledArg,
     StoredValue,
@@ -29,8 +31,8 @@ use crate::protocol::{
 /// Bulk arguments at least this large are spilled to a temp file instead of memory.
 pub const SPILL_THRESHOLD: u64 = 1 << 20;
 
-/// In-memory bytes one request may hold (Redis's client-query-buffer-limit).
-const QUERY_BUFFER_LIMIT: usize = 1 << 30;
+/// How often an idle connection looks at the `timeout` parameter.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -43,11 +45,7 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
     let client = server.clients.register(addr, laddr);
     let id = client.id;
     let (rd, wr) = socket.into_split();
-    let limits = Limits {
-        max_bulk_len: server.config.proto_max_bulk_len,
-        spill_threshold: SPILL_THRESHOLD,
-        max_request_bytes: QUERY_BUFFER_LIMIT,
-    };
+    let limits = limits(&server);
     let session = Session::new(&server, client.clone());
     let mut connection = Connection {
         shutdown: server.shutdown_signal(),
@@ -63,6 +61,16 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         tracing::debug!("client {id} ({addr}): {e}");
     }
     server.clients.remove(id);
+}
+
+/// The parser's limits, as configured now (`proto-max-bulk-len`, `client-query-buffer-limit`).
+fn limits(server: &Server) -> Limits {
+    let settings = &server.config.settings;
+    Limits {
+        max_bulk_len: settings.int(P::ProtoMaxBulkLen) as u64,
+        spill_threshold: SPILL_THRESHOLD,
+        max_request_bytes: settings.int(P::ClientQueryBufferLimit) as usize,
+    }
 }
 
 struct Connection {
@@ -105,11 +113,22 @@ impl Connection {
                 return Ok(());
             }
             self.buf.reserve(READ_CHUNK);
+            self.client
+                .note_query_buffer(self.buf.len(), self.buf.capacity());
             let client = self.client.clone();
-            tokio::select! {
-                read = self.rd.read_buf(&mut self.buf) => if read? == 0 { return Ok(()) },
-                _ = self.shutdown.changed() => return Ok(()),
-                _ = client.mailbox.changed() => {}
+            let idle_since = Instant::now();
+            loop {
+                tokio::select! {
+                    read = self.rd.read_buf(&mut self.buf) => match read? {
+                        0 => return Ok(()),
+                        _ => break,
+                    },
+                    _ = self.shutdown.changed() => return Ok(()),
+                    _ = client.mailbox.changed() => break,
+                    _ = tokio::time::sleep(IDLE_CHECK) => if self.idle_too_long(idle_since) {
+                        return Ok(());
+                    },
+                }
             }
         }
     }
@@ -126,11 +145,22 @@ impl Connection {
         }
     }
 
+    /// Whether the client has been idle longer than `timeout` (0: forever is fine). As in
+    /// Redis, subscribers are never idle; a client waiting in a blocking command is not
+    /// reading requests, it is in `execute`.
+    fn idle_too_long(&self, idle_since: Instant) -> bool {
+        let timeout = self.server.config.settings.int(P::Timeout);
+        timeout > 0
+            && !self.client.is_pubsub()
+            && idle_since.elapsed() >= Duration::from_secs(timeout as u64)
+    }
+
     /// Every complete request in the buffer, and the protocol error that ended parsing, if any.
     async fn parse_available(&mut self) -> std::io::Result<(Vec<Vec<Arg>>, Option<ProtocolError>)> {
         let mut requests = Vec::new();
+        self.parser.set_limits(limits(&self.server));
         loop {
-            let authenticated = self.session().authenticated;
+            let authenticated = self.session().authenticated || !self.server.requires_auth();
             match self.parser.parse(&mut self.buf, authenticated) {
                 Ok(Some(Parsed::Command(args))) => requests.push(args),
                 Ok(Some(Parsed::Spill(len))) => {

@@ -52,33 +52,24 @@ impl Kind {
 type Listeners = BTreeMap<u64, Arc<Client>>;
 
 /// Every subscription and monitor of the server.
+#[derive(Default)]
 pub struct PubSub {
     /// Subscribers by name, one table per [`Kind`].
     tables: [RwLock<HashMap<Bytes, Listeners>>; 3],
     monitors: RwLock<Listeners>,
     /// The number of monitors: checked before every command, without a lock.
     monitor_count: AtomicUsize,
-    /// Bytes a client may have waiting before it is disconnected.
-    limit: usize,
 }
 
 impl PubSub {
-    pub fn new(limit: u64) -> PubSub {
-        PubSub {
-            tables: Default::default(),
-            monitors: RwLock::default(),
-            monitor_count: AtomicUsize::new(0),
-            limit: usize::try_from(limit).unwrap_or(usize::MAX),
-        }
-    }
-
     fn table(&self, kind: Kind) -> &RwLock<HashMap<Bytes, Listeners>> {
         &self.tables[kind as usize]
     }
 
     /// PUBLISH (or, with `shard`, SPUBLISH): posts the message to every subscriber of the
     /// channel and, for PUBLISH, of every matching pattern. Returns how many received it.
-    pub fn publish(&self, shard: bool, channel: &Bytes, message: &Bytes) -> usize {
+    /// A subscriber with more than `limit` bytes waiting is disconnected.
+    pub fn publish(&self, shard: bool, channel: &Bytes, message: &Bytes, limit: usize) -> usize {
         let kind = if shard { Kind::Shard } else { Kind::Channel };
         let word = if shard { "smessage" } else { "message" };
         let mut receivers = 0;
@@ -89,7 +80,7 @@ impl PubSub {
                     Reply::Bulk(channel.clone()),
                     Reply::Bulk(message.clone()),
                 ];
-                client.post(Reply::Push(frame), self.limit);
+                client.post(Reply::Push(frame), limit);
                 receivers += 1;
             }
         }
@@ -105,7 +96,7 @@ impl PubSub {
                         Reply::Bulk(channel.clone()),
                         Reply::Bulk(message.clone()),
                     ];
-                    client.post(Reply::Push(frame), self.limit);
+                    client.post(Reply::Push(frame), limit);
                     receivers += 1;
                 }
             }
@@ -139,10 +130,11 @@ impl PubSub {
         self.monitor_count.load(Ordering::Relaxed) > 0
     }
 
-    /// Sends a line to every MONITOR client.
-    pub fn feed_monitors(&self, line: &str) {
+    /// Sends a line to every MONITOR client (disconnecting those with more than `limit` bytes
+    /// waiting).
+    pub fn feed_monitors(&self, line: &str, limit: usize) {
         for client in self.monitors.read().values() {
-            client.post(Reply::Status(line.to_owned().into()), self.limit);
+            client.post(Reply::Status(line.to_owned().into()), limit);
         }
     }
 

@@ -375,6 +375,13 @@ impl<'s> Batch<'s> {
         self.store.staging.write_at(dest, data)
     }
 
+    /// The key's directory in the visible tree, for read-only inspection (MEMORY USAGE): not
+    /// in a cache-only batch, which may not touch the disk.
+    pub fn live_dir(&self, id: &KeyId) -> Result<PathBuf> {
+        self.disk()?;
+        Ok(self.store.root.join(&id.dir))
+    }
+
     // ---- files inside a key ----
 
     /// Reads a (small) file of the key; None when it does not exist.

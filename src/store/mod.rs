@@ -16,6 +16,7 @@ pub mod locks;
 pub mod meta;
 pub mod set;
 pub mod string;
+pub mod usage;
 pub mod watch;
 pub mod zindex;
 pub mod zset;
