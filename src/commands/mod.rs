@@ -63,8 +63,11 @@ pub enum Flag {
     AllowBusy,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
-    /// dredis: runs with every key locked (FLUSHALL, FLUSHDB).
+    /// dredis: runs with every key locked (FLUSHALL, FLUSHDB, SWAPDB).
     Exclusive,
+    /// dredis: its keys are locked in every database, not just the selected one (MOVE and
+    /// COPY ... DB, whose destination is in another database).
+    AllDatabases,
 }
 
 impl Flag {
@@ -82,7 +85,7 @@ impl Flag {
             Flag::NoAuth => "no_auth",
             Flag::NoMulti => "no_multi",
             Flag::AllowBusy => "allow_busy",
-            Flag::NoDisk | Flag::Exclusive => return None,
+            Flag::NoDisk | Flag::Exclusive | Flag::AllDatabases => return None,
         })
     }
 }
@@ -376,8 +379,14 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         Err(e) => return Outcome::Reply(error_reply(e)),
     };
     let store = &server.store;
-    let db = session.db;
-    let keys = key_names.iter().map(|k| (db, k));
+    let dbs = if command.has(Flag::AllDatabases) {
+        0..store.databases()
+    } else {
+        session.db..session.db + 1
+    };
+    let keys = key_names
+        .iter()
+        .flat_map(|k| dbs.clone().map(move |db| (db, k)));
     let _guard = match () {
         _ if no_disk || key_names.is_empty() && !command.has(Flag::Exclusive) => None,
         _ if command.has(Flag::Exclusive) => Some(store.locks.lock_all()),

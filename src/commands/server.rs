@@ -1,4 +1,4 @@
-//! Server commands: FLUSHALL, FLUSHDB, DBSIZE, COMMAND, INFO, CONFIG, SHUTDOWN, TIME.
+//! Server commands: FLUSHALL, FLUSHDB, DBSIZE, COMMAND, INFO, CONFIG, SHUTDOWN, TIME, DEBUG.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -450,9 +450,10 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             for db in 0..ctx.store().databases() {
                 let keys = ctx.store().dbsize(db)?;
                 if keys > 0 {
+                    let expires = ctx.store().expiry.count(db);
                     dbs.push((
                         format!("db{db}"),
-                        format!("keys={keys},expires=0,avg_ttl=0"),
+                        format!("keys={keys},expires={expires},avg_ttl=0"),
                     ));
                 }
             }
@@ -506,6 +507,86 @@ fn cpu_seconds() -> (f64, f64) {
             / 100.0
     };
     (ticks(11), ticks(12))
+}
+
+// ---- help texts ----
+
+/// A HELP reply as Redis's `addReplyHelp` builds it: a title line, the subcommands' lines,
+/// and HELP itself last.
+pub fn help_reply(command: &str, lines: &[&str]) -> Reply {
+    let title = format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    let mut out = vec![Reply::Status(title.into())];
+    out.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
+    out.push(Reply::Status("HELP".into()));
+    out.push(Reply::Status("    Prints this help.".into()));
+    Reply::Array(out)
+}
+
+// ---- DEBUG ----
+
+/// A DEBUG subcommand. Redis's DEBUG parses its subcommands itself (COMMAND lists none), so
+/// they live in this small table rather than in the command table.
+struct DebugCommand {
+    name: &'static str,
+    /// As a command's arity, counting DEBUG and the subcommand's name.
+    arity: i32,
+    handler: super::Handler,
+    /// Its lines in DEBUG HELP.
+    help: &'static [&'static str],
+}
+
+const DEBUG_COMMANDS: &[DebugCommand] = &[DebugCommand {
+    name: "set-active-expire",
+    arity: 3,
+    handler: debug_set_active_expire,
+    help: &[
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+    ],
+}];
+
+/// DEBUG subcommand [arg ...]: the debugging helpers dredis has (DEBUG HELP lists them).
+fn debug(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let name = args.bytes()?;
+    let argc = args.remaining() as i32 + 2;
+    if name.eq_ignore_ascii_case(b"help") && argc == 2 {
+        let lines: Vec<&str> = DEBUG_COMMANDS
+            .iter()
+            .flat_map(|c| c.help)
+            .copied()
+            .collect();
+        return Ok(help_reply("DEBUG", &lines));
+    }
+    let found = DEBUG_COMMANDS.iter().find(|c| {
+        c.name.as_bytes().eq_ignore_ascii_case(&name)
+            && (argc == c.arity || c.arity < 0 && argc >= -c.arity)
+    });
+    match found {
+        Some(command) => (command.handler)(ctx, args),
+        None => Err(Error::new(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&name[..name.len().min(128)])
+        ))),
+    }
+}
+
+/// DEBUG SET-ACTIVE-EXPIRE 0|1: stops or restarts the active expiry cycle. The flag is read
+/// as C's `atoi` reads it: anything that does not start with a nonzero number is 0.
+fn debug_set_active_expire(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let flag = args.bytes()?;
+    let flag = flag.trim_ascii_start();
+    let digits = flag
+        .strip_prefix(b"-")
+        .or_else(|| flag.strip_prefix(b"+"))
+        .unwrap_or(flag);
+    let on = digits
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .any(|&c| c != b'0');
+    ctx.store().expiry.set_active(on);
+    Ok(Reply::ok())
 }
 
 // ---- CONFIG ----
@@ -644,6 +725,15 @@ pub const COMMANDS: &[Command] = &[
         keys: NO_KEYS,
         handler: command,
         subcommands: COMMAND_SUBCOMMANDS,
+    },
+    Command {
+        name: "debug",
+        arity: -2,
+        flags: &[Admin, Noscript, Loading, Stale],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: debug,
+        subcommands: &[],
     },
     Command {
         name: "config",
