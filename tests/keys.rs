@@ -642,7 +642,7 @@ fn copy_replace_db_and_errors() {
         ),
         (
             &["COPY", "a", "c", "DB", "4294967296"],
-            "ERR value is not an integer or out of range",
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
         ),
         (
             &["COPY", "a", "c", "DB", "16"],
@@ -703,6 +703,10 @@ fn move_moves_a_key_with_its_ttl_to_another_database() {
         ),
         (&["MOVE", "str", "16"], "ERR DB index is out of range"),
         (&["MOVE", "str", "-1"], "ERR DB index is out of range"),
+        (
+            &["MOVE", "str", "2147483648"],
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ),
     ] {
         assert_eq!(query_err(&mut con, args), error, "{args:?}");
     }
@@ -791,11 +795,16 @@ fn object_encoding_of_collections_follows_the_size_thresholds() {
     query::<()>(&mut con, &["HSET", "h2", &"f".repeat(65), "v"]);
     assert_eq!(encoding(&mut con, "h2"), "hashtable");
     let mut pipe = redis::pipe();
-    for i in 0..129 {
+    for i in 0..512 {
         pipe.cmd("HSET").arg("h3").arg(i).arg(i).ignore();
+    }
+    for i in 0..129 {
         pipe.cmd("ZADD").arg("z2").arg(i).arg(i).ignore();
     }
     pipe.query::<()>(&mut con).unwrap();
+    // Hashes are listpacks up to 512 fields (Redis's built-in default), sorted sets to 128.
+    assert_eq!(encoding(&mut con, "h3"), "listpack");
+    query::<()>(&mut con, &["HSET", "h3", "one-more", "v"]);
     assert_eq!(encoding(&mut con, "h3"), "hashtable");
     query::<()>(&mut con, &["SADD", "ints", "1", "2", "-3"]);
     assert_eq!(encoding(&mut con, "ints"), "intset");

@@ -353,7 +353,9 @@ fn renamenx(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// A database index argument as Redis reads it (a C int), checked against the databases.
 fn db_index(ctx: &Ctx, index: i64) -> Result<usize> {
     if i32::try_from(index).is_err() {
-        return Err(Error::not_integer());
+        return Err(Error::reply(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
     }
     usize::try_from(index)
         .ok()

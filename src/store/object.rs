@@ -15,8 +15,10 @@ use super::meta::{Meta, Type};
 use crate::error::Result;
 use crate::number::parse_i64;
 
-/// Redis's defaults: `hash-`, `set-` and `zset-max-listpack-entries`, `...-max-listpack-value`
-/// and `set-max-intset-entries`.
+/// Redis's built-in defaults (redis.conf's example sets 128 for hashes): the most entries
+/// of a listpack hash (`hash-max-listpack-entries`), set and sorted set, the longest name or
+/// value in a listpack (`...-max-listpack-value`), the most members of an intset.
+const HASH_LISTPACK_ENTRIES: u64 = 512;
 const LISTPACK_ENTRIES: u64 = 128;
 const LISTPACK_VALUE: usize = 64;
 const INTSET_ENTRIES: u64 = 512;
@@ -35,7 +37,7 @@ pub fn encoding(batch: &Batch, id: &KeyId, meta: &Meta) -> Result<&'static str> 
             Some(value) if value.len() > EMBSTR_MAX as u64 => "raw",
             _ => "embstr",
         },
-        Type::Hash if meta.size <= LISTPACK_ENTRIES && small_hash(batch, id)? => "listpack",
+        Type::Hash if meta.size <= HASH_LISTPACK_ENTRIES && small_hash(batch, id)? => "listpack",
         Type::Hash => "hashtable",
         Type::Set => {
             let names = if meta.size <= INTSET_ENTRIES {
