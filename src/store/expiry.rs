@@ -20,10 +20,10 @@
 //! a second it visits markers round-robin by (database, slot) and deletes the keys found
 //! expired, through a batch and under the key's lock, as a command would. A run stops after
 //! 25 ms (a quarter of the period, as Redis's slow cycle), or once it has looked at
-//! [`KEYS_PER_RUN`] markers of which at most a tenth were expired: when many keys expire, it
-//! keeps going; when few do, it does little. Stale markers it meets are removed. It never
-//! walks the keys themselves, only the markers, and holds one slot directory's names at a
-//! time.
+//! [`KEYS_PER_RUN`] markers (or [`SLOTS_PER_RUN`] slot directories) of which at most a tenth
+//! were expired: when many keys expire, it keeps going; when few do, it does little. Stale
+//! markers it meets are removed. It never walks the keys themselves, only the markers, and
+//! holds one slot directory's names at a time.
 //!
 //! INFO's `expires` is the number of markers per database, counted at start-up and kept up to
 //! date by every marker created or removed.
@@ -57,6 +57,10 @@ const RUN_TIME: Duration = Duration::from_millis(25);
 
 /// Markers one run looks at before it may stop, if few of them were expired.
 const KEYS_PER_RUN: u64 = 200;
+
+/// Slot directories one run visits before it may stop, if few of the markers were expired
+/// (marker directories stay when their last key expires: empty ones cost a listing each).
+const SLOTS_PER_RUN: u64 = 64;
 
 /// The expiry index's state: marker counts, and the switches of the cycle.
 pub struct Expiry {
@@ -217,14 +221,17 @@ struct Cursor {
 /// What one run did so far.
 #[derive(Default)]
 struct Tally {
+    slots: u64,
     examined: u64,
     expired: u64,
 }
 
 impl Tally {
-    /// Whether the run has done its share: enough markers looked at, and few of them expired.
+    /// Whether the run has done its share: enough markers (or slot directories) looked at,
+    /// and few of the markers were of expired keys.
     fn enough(&self) -> bool {
-        self.examined >= KEYS_PER_RUN && self.expired * 10 <= self.examined
+        (self.examined >= KEYS_PER_RUN || self.slots >= SLOTS_PER_RUN)
+            && self.expired * 10 <= self.examined
     }
 }
 
@@ -308,6 +315,7 @@ fn visit_slot(
     markers: &Path,
     tally: &mut Tally,
 ) -> Result<()> {
+    tally.slots += 1;
     let dir = markers.join(slot_name(slot));
     let names: Vec<_> = match fs::read_dir(&dir) {
         Ok(entries) => entries
