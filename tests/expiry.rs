@@ -75,6 +75,12 @@ fn marker_names(server: &Server) -> Vec<String> {
     names
 }
 
+/// Whether database 0 has `keys` keys and `marked` markers: the cycle removes a key's
+/// marker just after the key, so a test waits for both.
+fn settled(server: &Server, keys: i64, marked: usize) -> bool {
+    int(&mut server.con(), &["DBSIZE"]) == keys && markers(server, 0).len() == marked
+}
+
 /// Polls `done` every 20 ms for up to five seconds.
 fn eventually(mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -412,7 +418,7 @@ fn the_active_cycle_reclaims_expired_keys_without_any_reader() {
     assert_eq!(int(&mut con, &["DBSIZE"]), 204);
     assert_eq!(markers(&server, 0).len(), 203);
     query::<()>(&mut con, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
-    assert!(eventually(|| int(&mut server.con(), &["DBSIZE"]) == 2));
+    assert!(eventually(|| settled(&server, 2, 1)));
     // Gone from disk, markers included: only the two live keys and one marker remain.
     assert_eq!(key_dirs(&server, 0).len(), 2);
     assert_eq!(marker_names(&server), ["later"]);
@@ -436,8 +442,7 @@ fn debug_set_active_expire_0_stops_the_cycle() {
     assert_eq!(int(&mut con, &["DBSIZE"]), 50);
     assert_eq!(markers(&server, 0).len(), 50);
     query::<()>(&mut con, &["DEBUG", "set-active-expire", "1"]);
-    assert!(eventually(|| int(&mut server.con(), &["DBSIZE"]) == 0));
-    assert!(markers(&server, 0).is_empty());
+    assert!(eventually(|| settled(&server, 0, 0)));
     assert!(key_dirs(&server, 0).is_empty());
 }
 
@@ -528,8 +533,7 @@ fn a_digest_named_key_has_its_name_in_its_marker() {
     assert_eq!(std::fs::read(&found[0]).unwrap(), long.as_bytes());
     sleep(Duration::from_millis(150));
     query::<()>(&mut con, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
-    assert!(eventually(|| int(&mut server.con(), &["DBSIZE"]) == 0));
-    assert!(markers(&server, 0).is_empty());
+    assert!(eventually(|| settled(&server, 0, 0)));
 }
 
 #[test]
@@ -553,12 +557,10 @@ fn expiry_survives_a_restart_and_the_cycle_resumes() {
     assert!((98..=100).contains(&ttl), "{ttl}");
     assert!(eventually(|| {
         let mut con = server.con();
-        let zero = int(&mut con, &["DBSIZE"]) == 1;
         query::<()>(&mut con, &["SELECT", "3"]);
-        zero && int(&mut con, &["DBSIZE"]) == 0
+        settled(&server, 1, 1) && int(&mut con, &["DBSIZE"]) == 0 && markers(&server, 3).is_empty()
     }));
     assert_eq!(marker_names(&server), ["long"]);
-    assert!(markers(&server, 3).is_empty());
 }
 
 #[test]
@@ -585,8 +587,9 @@ fn stale_markers_are_removed_by_the_cycle() {
     server.restart();
     let mut con = server.con();
     assert_eq!(expires_in_info(&mut con), 3);
-    assert!(eventually(|| markers(&server, 0).is_empty()));
-    assert_eq!(expires_in_info(&mut con), 0);
+    assert!(eventually(
+        || markers(&server, 0).is_empty() && expires_in_info(&mut server.con()) == 0
+    ));
     assert_eq!(query::<String>(&mut con, &["GET", "plain"]), "v");
 }
 
@@ -604,6 +607,5 @@ fn the_cycle_works_with_fsync_always() {
     query::<()>(&mut con, &["SET", &"D".repeat(300), "v", "PX", "50"]);
     assert_eq!(markers(&server, 0).len(), 21);
     query::<()>(&mut con, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
-    assert!(eventually(|| int(&mut server.con(), &["DBSIZE"]) == 0));
-    assert!(markers(&server, 0).is_empty());
+    assert!(eventually(|| settled(&server, 0, 0)));
 }
