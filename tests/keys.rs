@@ -567,6 +567,57 @@ fn rename_of_binary_names() {
 }
 
 #[test]
+fn move_and_copy_of_binary_and_long_names_keep_the_ttl() {
+    let server = Server::start();
+    let mut con = server.con();
+    let binary = b"bin\x00\xff/..".to_vec();
+    let long = [b"long\r\n".to_vec(), vec![0x80; 100]].concat();
+    for name in [&binary, &long] {
+        redis::cmd("ZADD")
+            .arg(name)
+            .arg(1)
+            .arg("m")
+            .query::<()>(&mut con)
+            .unwrap();
+        redis::cmd("EXPIRE")
+            .arg(name)
+            .arg(500)
+            .query::<()>(&mut con)
+            .unwrap();
+        let moved: i64 = redis::cmd("MOVE").arg(name).arg(7).query(&mut con).unwrap();
+        assert_eq!(moved, 1);
+        query::<()>(&mut con, &["SELECT", "7"]);
+        let copied: i64 = redis::cmd("COPY")
+            .arg(name)
+            .arg(name)
+            .arg("DB")
+            .arg(0)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(copied, 1);
+        query::<()>(&mut con, &["SELECT", "0"]);
+        for db in ["0", "7"] {
+            query::<()>(&mut con, &["SELECT", db]);
+            let ttl: i64 = redis::cmd("TTL").arg(name).query(&mut con).unwrap();
+            assert_eq!(ttl, 500);
+            let score: f64 = redis::cmd("ZSCORE")
+                .arg(name)
+                .arg("m")
+                .query(&mut con)
+                .unwrap();
+            assert_eq!(score, 1.0);
+        }
+        query::<()>(&mut con, &["SELECT", "0"]);
+    }
+    for db in ["0", "7"] {
+        query::<()>(&mut con, &["SELECT", db]);
+        let mut all: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        all.sort();
+        assert_eq!(all, [binary.clone(), long.clone()]);
+    }
+}
+
+#[test]
 fn copy_duplicates_every_type_with_its_ttl() {
     let server = Server::start();
     let mut con = server.con();
