@@ -90,6 +90,10 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             config.fsync.name()
         );
         let server = Arc::new(server::Server::new(store, config));
+        let expirer = server.clone();
+        std::thread::Builder::new()
+            .name("dredis-expire".into())
+            .spawn(move || store::expiry::run(&expirer.store))?;
         server::run(server, listener).await
     })?;
     Ok(())

@@ -70,7 +70,6 @@ fn info_keyspace_counts_keys_per_database() {
 }
 
 #[test]
-#[ignore = "dredis does not count keys with an expiry in INFO keyspace yet (always expires=0)"]
 fn info_keyspace_counts_keys_with_an_expiry() {
     let server = Server::start();
     let mut con = server.con();

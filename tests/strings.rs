@@ -191,7 +191,6 @@ fn set_px_key_is_gone_after_it_expires() {
 }
 
 #[test]
-#[ignore = "dredis has no active expiry cycle yet: expired keys stay counted by DBSIZE"]
 fn expired_keys_are_reclaimed_and_no_longer_counted_by_dbsize() {
     let server = Server::start();
     let mut con = server.con();

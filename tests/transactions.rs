@@ -259,6 +259,28 @@ fn flushing_what_does_not_hold_the_key_is_no_change() {
 }
 
 #[test]
+fn swapdb_changes_a_watched_key_when_either_database_holds_it() {
+    let server = Server::start();
+    let ran = "*1\r\n+OK\r\n";
+    // In the watched database only, in the other only, in neither.
+    let cases: [(&[&[&str]], &str); 3] = [
+        (&[&["SET", "key", "1"]], NIL_ARRAY),
+        (
+            &[&["SELECT", "1"], &["SET", "key", "1"], &["SELECT", "0"]],
+            NIL_ARRAY,
+        ),
+        (&[&["SET", "other", "1"]], ran),
+    ];
+    for (setup, want) in cases {
+        assert_eq!(
+            watch_then(&server, setup, &[&["SWAPDB", "0", "1"]]),
+            want,
+            "{setup:?}"
+        );
+    }
+}
+
+#[test]
 fn watch_sees_changes_by_the_same_client_before_multi() {
     let server = Server::start();
     let mut raw = server.raw();

@@ -77,8 +77,11 @@ pub enum Flag {
     SkipSlowlog,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
-    /// dredis: runs with every key locked (FLUSHALL, FLUSHDB).
+    /// dredis: runs with every key locked (FLUSHALL, FLUSHDB, SWAPDB).
     Exclusive,
+    /// dredis: its keys are locked in every database, not just the selected one (MOVE and
+    /// COPY ... DB, whose destination is in another database).
+    AllDatabases,
 }
 
 impl Flag {
@@ -98,7 +101,7 @@ impl Flag {
             Flag::AllowBusy => "allow_busy",
             Flag::Pubsub => "pubsub",
             Flag::SkipSlowlog => "skip_slowlog",
-            Flag::NoDisk | Flag::Exclusive => return None,
+            Flag::NoDisk | Flag::Exclusive | Flag::AllDatabases => return None,
         })
     }
 }
@@ -224,10 +227,10 @@ fn container(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
 
 /// The reply of a container's HELP subcommand, as Redis's `addReplyHelp`: a title, the
 /// given lines, then HELP itself.
-pub fn help(container: &str, lines: &[&'static str]) -> Reply {
+pub fn help(container: &str, lines: &[&str]) -> Reply {
     let title = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     let mut out = vec![Reply::Status(title.into())];
-    out.extend(lines.iter().map(|l| Reply::Status((*l).into())));
+    out.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
     out.push(Reply::Status("HELP".into()));
     out.push(Reply::Status("    Prints this help.".into()));
     Reply::Array(out)
@@ -427,8 +430,14 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         Err(e) => return reject(e, Some(full_name)),
     };
     let store = &server.store;
-    let db = session.db;
-    let keys = key_names.iter().map(|k| (db, k));
+    let dbs = if command.has(Flag::AllDatabases) {
+        0..store.databases()
+    } else {
+        session.db..session.db + 1
+    };
+    let keys = key_names
+        .iter()
+        .flat_map(|k| dbs.clone().map(move |db| (db, k)));
     // Inside EXEC every key is locked already.
     let already_locked = session.in_transaction;
     let _guard = match () {

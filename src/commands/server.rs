@@ -317,9 +317,10 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             for db in 0..ctx.store().databases() {
                 let keys = ctx.store().dbsize(db)?;
                 if keys > 0 {
+                    let expires = ctx.store().expiry.count(db);
                     dbs.push((
                         format!("db{db}"),
-                        format!("keys={keys},expires=0,avg_ttl=0"),
+                        format!("keys={keys},expires={expires},avg_ttl=0"),
                     ));
                 }
             }
@@ -399,6 +400,90 @@ fn cpu_seconds() -> (f64, f64) {
             / 100.0
     };
     (ticks(11), ticks(12))
+}
+
+// ---- DEBUG ----
+
+/// A DEBUG subcommand. Redis's DEBUG parses its subcommands itself (COMMAND lists none), so
+/// they live in this small table rather than in the command table.
+struct DebugCommand {
+    name: &'static str,
+    /// As a command's arity, counting DEBUG and the subcommand's name.
+    arity: i32,
+    handler: super::Handler,
+    /// Its lines in DEBUG HELP.
+    help: &'static [&'static str],
+}
+
+const DEBUG_COMMANDS: &[DebugCommand] = &[
+    DebugCommand {
+        name: "log",
+        arity: 3,
+        handler: debug_log,
+        help: &["LOG <message>", "    Write <message> to the server log."],
+    },
+    DebugCommand {
+        name: "set-active-expire",
+        arity: 3,
+        handler: debug_set_active_expire,
+        help: &[
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not",
+            "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+            "    default.",
+        ],
+    },
+    DebugCommand {
+        name: "sleep",
+        arity: 3,
+        handler: debug_sleep,
+        help: &[
+            "SLEEP <seconds>",
+            "    Wait for <seconds>, which may be a fraction (only this client waits).",
+        ],
+    },
+];
+
+/// DEBUG subcommand [arg ...]: the debugging helpers dredis has (DEBUG HELP lists them).
+fn debug(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let name = args.bytes()?;
+    let argc = args.remaining() as i32 + 2;
+    if name.eq_ignore_ascii_case(b"help") && argc == 2 {
+        let lines: Vec<&str> = DEBUG_COMMANDS
+            .iter()
+            .flat_map(|c| c.help)
+            .copied()
+            .collect();
+        return Ok(super::help("DEBUG", &lines));
+    }
+    let found = DEBUG_COMMANDS.iter().find(|c| {
+        c.name.as_bytes().eq_ignore_ascii_case(&name)
+            && (argc == c.arity || c.arity < 0 && argc >= -c.arity)
+    });
+    match found {
+        Some(command) => (command.handler)(ctx, args),
+        None => Err(Error::new(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&name[..name.len().min(128)])
+        ))),
+    }
+}
+
+/// DEBUG SET-ACTIVE-EXPIRE 0|1: stops or restarts the active expiry cycle. The flag is read
+/// as C's `atoi` reads it: anything that does not start with a nonzero number is 0.
+fn debug_set_active_expire(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let flag = args.bytes()?;
+    let flag = flag.trim_ascii_start();
+    let digits = flag
+        .strip_prefix(b"-")
+        .or_else(|| flag.strip_prefix(b"+"))
+        .unwrap_or(flag);
+    let on = digits
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .any(|&c| c != b'0');
+    ctx.store().expiry.set_active(on);
+    Ok(Reply::ok())
 }
 
 // ---- CONFIG ----
@@ -587,8 +672,6 @@ fn memory_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
     ))
 }
 
-// ---- DEBUG ----
-
 /// DEBUG SLEEP seconds: the client waits, then gets OK. Redis stops the whole server; dredis
 /// runs clients in parallel, so only this one waits (on a disk thread).
 fn debug_sleep(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -605,18 +688,6 @@ fn debug_log(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let message = args.bytes()?;
     tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&message));
     Ok(Reply::ok())
-}
-
-fn debug_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
-    Ok(help(
-        "DEBUG",
-        &[
-            "LOG <message>",
-            "    Write <message> to the server log.",
-            "SLEEP <seconds>",
-            "    Wait for <seconds>, which may be a fraction (only this client waits).",
-        ],
-    ))
 }
 
 const CONFIG_SUBCOMMANDS: &[Command] = &[
@@ -743,36 +814,6 @@ const MEMORY_SUBCOMMANDS: &[Command] = &[
     },
 ];
 
-const DEBUG_SUBCOMMANDS: &[Command] = &[
-    Command {
-        name: "sleep",
-        arity: 3,
-        flags: &[Admin, Noscript, Loading, Stale],
-        acl: &["@admin", "@slow", "@dangerous"],
-        keys: NO_KEYS,
-        handler: debug_sleep,
-        subcommands: &[],
-    },
-    Command {
-        name: "log",
-        arity: 3,
-        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
-        acl: &["@admin", "@slow", "@dangerous"],
-        keys: NO_KEYS,
-        handler: debug_log,
-        subcommands: &[],
-    },
-    Command {
-        name: "help",
-        arity: 2,
-        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
-        acl: &["@admin", "@slow", "@dangerous"],
-        keys: NO_KEYS,
-        handler: debug_help,
-        subcommands: &[],
-    },
-];
-
 pub const COMMANDS: &[Command] = &[
     Command {
         name: "flushall",
@@ -847,6 +888,15 @@ pub const COMMANDS: &[Command] = &[
         subcommands: &[],
     },
     Command {
+        name: "debug",
+        arity: -2,
+        flags: &[Admin, Noscript, Loading, Stale],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: debug,
+        subcommands: &[],
+    },
+    Command {
         name: "config",
         arity: -2,
         flags: &[],
@@ -872,14 +922,5 @@ pub const COMMANDS: &[Command] = &[
         keys: NO_KEYS,
         handler: super::container,
         subcommands: MEMORY_SUBCOMMANDS,
-    },
-    Command {
-        name: "debug",
-        arity: -2,
-        flags: &[Admin, Noscript, Loading, Stale],
-        acl: &["@admin", "@slow", "@dangerous"],
-        keys: NO_KEYS,
-        handler: super::container,
-        subcommands: DEBUG_SUBCOMMANDS,
     },
 ];

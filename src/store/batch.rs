@@ -13,6 +13,10 @@
 //! other files, and `type` is always replaced last, so a caller can make the range visible
 //! only through the `type` it writes with it (strings record their length there).
 //!
+//! A key that gets an expiry also gets a marker in the expiry index (see [`super::expiry`]):
+//! the batch notes which keys gain or lose their expiry, and `commit` creates the markers
+//! before the changes that need them become visible, and removes the obsolete ones after.
+//!
 //! Until the journal lands, atomicity is per file and per key directory: a crash in the middle
 //! of a commit that touches several files can leave some of them applied (see docs).
 
@@ -57,6 +61,15 @@ impl KeyId {
             dir,
             encoded,
         }
+    }
+
+    /// The key's directory, relative to the data directory: `<db>/<slot>/<encoded name>`.
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(super) fn encoded(&self) -> &Encoded {
+        &self.encoded
     }
 }
 
@@ -241,6 +254,9 @@ enum KeyChange {
     Edit(BTreeMap<String, FileChange>),
     /// The key is replaced as a whole by a directory staged in `tmp/`, or deleted (None).
     Replace(Option<PathBuf>),
+    /// The key becomes the live directory of another key, moved here by one rename (the other
+    /// key's own change is a deletion, applied after the move and then finding nothing).
+    Rename(KeyId),
 }
 
 /// Where the batch finds a key's current files.
@@ -268,6 +284,10 @@ pub struct Batch<'s> {
     mode: Mode,
     keys: HashMap<KeyId, KeyChange>,
     flushed: BTreeSet<usize>,
+    /// Pairs of databases exchanged (SWAPDB), after the flushes.
+    swapped: Vec<(usize, usize)>,
+    /// Keys that gain (true) or lose (false) their expiry: their expiry-index markers follow.
+    ttl: HashMap<KeyId, bool>,
 }
 
 impl<'s> Batch<'s> {
@@ -277,6 +297,8 @@ impl<'s> Batch<'s> {
             mode,
             keys: HashMap::new(),
             flushed: BTreeSet::new(),
+            swapped: Vec::new(),
+            ttl: HashMap::new(),
         }
     }
 
@@ -289,14 +311,15 @@ impl<'s> Batch<'s> {
         }
     }
 
-    fn locate(&self, id: &KeyId) -> Location<'_> {
-        match self.keys.get(id) {
+    fn locate(&self, id: &KeyId) -> Result<Location<'_>> {
+        Ok(match self.keys.get(id) {
             Some(KeyChange::Edit(files)) => Location::Live(Some(files)),
             Some(KeyChange::Replace(Some(dir))) => Location::Staged(dir),
             Some(KeyChange::Replace(None)) => Location::Gone,
+            Some(KeyChange::Rename(_)) => return Err(unsupported_sequence()),
             None if self.flushed.contains(&id.db) => Location::Gone,
             None => Location::Live(None),
-        }
+        })
     }
 
     // ---- metadata and key lifecycle ----
@@ -319,11 +342,30 @@ impl<'s> Batch<'s> {
     }
 
     pub fn set_meta(&mut self, id: &KeyId, meta: &Meta) -> Result<()> {
+        self.note_ttl(id, meta.expire_at_ms.is_some());
         self.write(id, "type", meta.to_bytes())
+    }
+
+    /// Whether the key, as this batch sees it, has an expiry (expired or not); None when that
+    /// cannot be told (an unreadable `type` file).
+    fn has_ttl(&self, id: &KeyId) -> Option<bool> {
+        match self.read(id, "type") {
+            Ok(None) => Some(false),
+            Ok(Some(bytes)) => Meta::parse(&bytes).ok().map(|m| m.expire_at_ms.is_some()),
+            Err(_) => None,
+        }
+    }
+
+    /// Records that the key will have (or not have) an expiry, when that changes it.
+    fn note_ttl(&mut self, id: &KeyId, ttl: bool) {
+        if self.has_ttl(id) != Some(ttl) {
+            self.ttl.insert(id.clone(), ttl);
+        }
     }
 
     /// Makes `id` a new, empty key described by `meta`, replacing whatever it held.
     pub fn create(&mut self, id: &KeyId, meta: &Meta) -> Result<()> {
+        self.note_ttl(id, meta.expire_at_ms.is_some());
         let staging = &self.store.staging;
         let dir = staging.new_path("k");
         fs::create_dir(&dir)?;
@@ -344,6 +386,7 @@ impl<'s> Batch<'s> {
 
     /// Deletes the key (its directory goes to the trash on commit).
     pub fn delete(&mut self, id: &KeyId) {
+        self.note_ttl(id, false);
         self.set_change(id, KeyChange::Replace(None));
     }
 
@@ -355,7 +398,61 @@ impl<'s> Batch<'s> {
                 self.discard(change);
             }
         }
+        self.ttl.retain(|id, _| id.db != db);
         self.flushed.insert(db);
+    }
+
+    /// Exchanges the contents of two databases (SWAPDB): one directory exchange on commit.
+    /// Nothing else in the batch may touch those databases.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.swapped.push((a, b));
+    }
+
+    /// Moves key `from` to `to` (possibly in another database), with its type, value and
+    /// expiry, replacing whatever `to` held: on commit, one rename of the key's directory.
+    /// `from` must exist and must not have been changed earlier in this batch, and neither key
+    /// may be read again by this batch.
+    pub fn rename(&mut self, from: &KeyId, to: &KeyId) -> Result<()> {
+        if from == to {
+            return Ok(());
+        }
+        if !matches!(self.locate(from)?, Location::Live(None)) {
+            return Err(unsupported_sequence());
+        }
+        let ttl = self.has_ttl(from) != Some(false);
+        self.note_ttl(to, ttl);
+        self.note_ttl(from, false);
+        self.set_change(to, KeyChange::Rename(from.clone()));
+        self.set_change(from, KeyChange::Replace(None));
+        Ok(())
+    }
+
+    /// Makes `to` (possibly in another database) a copy of key `from`, with its expiry,
+    /// replacing whatever `to` held. The files are copied into a staged directory now; `from`
+    /// must exist and must not have been edited in place earlier in this batch.
+    pub fn copy(&mut self, from: &KeyId, to: &KeyId) -> Result<()> {
+        let source = match self.locate(from)? {
+            Location::Live(None) => self.store.root.join(&from.dir),
+            Location::Staged(dir) => dir.to_path_buf(),
+            Location::Live(Some(_)) | Location::Gone => return Err(unsupported_sequence()),
+        };
+        self.disk()?;
+        let staged = self.store.staging.new_path("k");
+        let result = (|| -> io::Result<()> {
+            copy_key_dir(&source, &staged)?;
+            if to.encoded.is_digest() {
+                self.place(&staged.join("name"), &to.key)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = self.store.trash.discard(&staged);
+            return Err(e.into());
+        }
+        let ttl = self.has_ttl(from) != Some(false);
+        self.note_ttl(to, ttl);
+        self.set_change(to, KeyChange::Replace(Some(staged)));
+        Ok(())
     }
 
     fn set_change(&mut self, id: &KeyId, change: KeyChange) {
@@ -382,6 +479,28 @@ impl<'s> Batch<'s> {
         Ok(self.store.root.join(&id.dir))
     }
 
+    /// When the key directory or anything it holds directly (`type`, `value`, `fields/`...)
+    /// was last modified; None when the key is not there.
+    pub fn modified(&self, id: &KeyId) -> Result<Option<std::time::SystemTime>> {
+        let dir = match self.locate(id)? {
+            Location::Gone => return Ok(None),
+            Location::Staged(dir) => dir.to_path_buf(),
+            Location::Live(_) => self.store.root.join(&id.dir),
+        };
+        self.disk()?;
+        let mut newest = match fs::metadata(&dir) {
+            Ok(meta) => meta.modified()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in fs::read_dir(&dir)? {
+            if let Ok(modified) = entry?.metadata().and_then(|m| m.modified()) {
+                newest = newest.max(modified);
+            }
+        }
+        Ok(Some(newest))
+    }
+
     // ---- files inside a key ----
 
     /// Reads a (small) file of the key; None when it does not exist.
@@ -394,7 +513,7 @@ impl<'s> Batch<'s> {
 
     /// Reads a file of the key: in memory when small, as an open file when large.
     pub fn read_value(&self, id: &KeyId, rel: &str) -> Result<Option<Value>> {
-        let path = match self.locate(id) {
+        let path = match self.locate(id)? {
             Location::Gone => return Ok(None),
             Location::Staged(dir) => dir.join(rel),
             Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
@@ -459,7 +578,7 @@ impl<'s> Batch<'s> {
 
     /// Whether the key has this file.
     pub fn exists(&self, id: &KeyId, rel: &str) -> Result<bool> {
-        let path = match self.locate(id) {
+        let path = match self.locate(id)? {
             Location::Gone => return Ok(false),
             Location::Staged(dir) => dir.join(rel),
             Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
@@ -481,7 +600,7 @@ impl<'s> Batch<'s> {
     /// Sets the content of a file of the key (which must exist: see [`Batch::create`]).
     pub fn write(&mut self, id: &KeyId, rel: &str, content: impl Into<Content>) -> Result<()> {
         let content = content.into();
-        let staged_dir = match self.locate(id) {
+        let staged_dir = match self.locate(id)? {
             Location::Gone => {
                 return Err(Error::Io(io::Error::other(
                     "write to a key that is not there",
@@ -507,7 +626,7 @@ impl<'s> Batch<'s> {
 
     /// Removes a file of the key, if it is there.
     pub fn remove(&mut self, id: &KeyId, rel: &str) -> Result<()> {
-        match self.locate(id) {
+        match self.locate(id)? {
             Location::Gone => Ok(()),
             Location::Staged(dir) => match fs::remove_file(dir.join(rel)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
@@ -533,7 +652,7 @@ impl<'s> Batch<'s> {
         data: Content,
         apply: Apply,
     ) -> Result<()> {
-        match self.locate(id) {
+        match self.locate(id)? {
             Location::Gone => {
                 return Err(Error::Io(io::Error::other(
                     "write to a key that is not there",
@@ -590,14 +709,14 @@ impl<'s> Batch<'s> {
             .or_insert_with(|| KeyChange::Edit(BTreeMap::new()))
         {
             KeyChange::Edit(files) => files,
-            KeyChange::Replace(_) => unreachable!("located as live"),
+            KeyChange::Replace(_) | KeyChange::Rename(_) => unreachable!("located as live"),
         }
     }
 
     /// The file names in a directory of the key (`fields`, `members`, ...), with this batch's
     /// own changes applied. Unordered.
     pub fn list(&self, id: &KeyId, dir: &str) -> Result<Vec<String>> {
-        let (path, edits) = match self.locate(id) {
+        let (path, edits) = match self.locate(id)? {
             Location::Gone => return Ok(Vec::new()),
             Location::Staged(staged) => (staged.join(dir), None),
             Location::Live(edits) => (self.store.root.join(&id.dir).join(dir), edits),
@@ -638,6 +757,11 @@ impl<'s> Batch<'s> {
     // ---- applying ----
 
     /// Makes every change of the batch visible, then syncs as the fsync policy asks.
+    ///
+    /// The order: flushed databases, swapped databases, the expiry markers of keys that gain
+    /// an expiry (before the expiry is visible, so that a crash never leaves an expiring key
+    /// out of the index), renamed keys (before other changes, which may reuse the names they
+    /// leave), the other key changes, and last the markers of keys that lost their expiry.
     pub fn commit(mut self) -> Result<()> {
         let store = self.store;
         if !store.watches.is_empty() {
@@ -648,7 +772,17 @@ impl<'s> Batch<'s> {
             store.cache.forget_db(db);
             store.flush_db_dir(db)?;
         }
-        for (id, change) in std::mem::take(&mut self.keys) {
+        for (a, b) in std::mem::take(&mut self.swapped) {
+            store.swap_db_dirs(a, b)?;
+        }
+        let ttl = std::mem::take(&mut self.ttl);
+        for (id, _) in ttl.iter().filter(|(_, &ttl)| ttl) {
+            store.expiry.mark(store, id)?;
+        }
+        let (renames, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.keys)
+            .into_iter()
+            .partition(|(_, change)| matches!(change, KeyChange::Rename(_)));
+        for (id, change) in renames.into_iter().chain(others) {
             let live = store.root.join(&id.dir);
             match change {
                 KeyChange::Edit(files) => {
@@ -694,7 +828,15 @@ impl<'s> Batch<'s> {
                         sync_dir(live.parent().expect("keys live in slot directories"))?;
                     }
                 }
+                KeyChange::Rename(from) => {
+                    store.cache.forget(&from);
+                    store.cache.forget(&id);
+                    move_key_dir(store, &from, &id, always)?;
+                }
             }
+        }
+        for (id, _) in ttl.iter().filter(|(_, &ttl)| !ttl) {
+            store.expiry.unmark(store, id)?;
         }
         Ok(())
     }
@@ -708,6 +850,15 @@ impl Batch<'_> {
         let on_disk = |id: &KeyId| fs::symlink_metadata(store.root.join(&id.dir)).is_ok();
         for &db in &self.flushed {
             store.watches.db_emptied(db, on_disk);
+        }
+        // SWAPDB: a watched key changes if either database holds it, as Redis's
+        // `touchAllWatchedKeysInDb`.
+        for &(a, b) in &self.swapped {
+            for (db, other) in [(a, b), (b, a)] {
+                store.watches.db_emptied(db, |id| {
+                    on_disk(id) || on_disk(&KeyId::new(other, id.key.clone()))
+                });
+            }
         }
         for (id, change) in &self.keys {
             let change = match change {
@@ -846,6 +997,60 @@ fn install_dir(staged: &Path, live: &Path, store: &Store) -> io::Result<()> {
         }
         other => other,
     }
+}
+
+/// Moves the live directory of key `from` to key `to` (one rename; a key that was at `to`
+/// goes to the trash), first making its `name` file (kept for digest-named keys) name `to`.
+fn move_key_dir(store: &Store, from: &KeyId, to: &KeyId, always: bool) -> io::Result<()> {
+    let source = store.root.join(&from.dir);
+    let dest = store.root.join(&to.dir);
+    if to.encoded.is_digest() {
+        let staged = store.staging.write(&to.key, always)?;
+        store.staging.install(&staged, &source.join("name"))?;
+    }
+    install_dir(&source, &dest, store)?;
+    if from.encoded.is_digest() && !to.encoded.is_digest() {
+        match fs::remove_file(dest.join("name")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    if always {
+        sync_dir(source.parent().expect("keys live in slot directories"))?;
+        sync_dir(dest.parent().expect("keys live in slot directories"))?;
+    }
+    Ok(())
+}
+
+/// Copies a key directory (all its files, except the `name` of a digest-named key) into a
+/// new directory at `dest`. Files are copied, never linked: a value file may be changed in
+/// place later (APPEND), and the copy must not see it.
+fn copy_key_dir(source: &Path, dest: &Path) -> io::Result<()> {
+    fs::create_dir(dest)?;
+    for entry in walkdir::WalkDir::new(source).min_depth(1) {
+        let entry = entry.map_err(io::Error::other)?;
+        let rel = entry
+            .path()
+            .strip_prefix(source)
+            .expect("walkdir stays under its root");
+        if rel == Path::new("name") {
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            fs::create_dir(dest.join(rel))?;
+        } else {
+            fs::copy(entry.path(), dest.join(rel))?;
+        }
+    }
+    Ok(())
+}
+
+/// The error for sequences a batch does not support (a renamed key used again, a key moved
+/// or copied after being edited in the same batch): commit first.
+fn unsupported_sequence() -> Error {
+    Error::Io(io::Error::other(
+        "a renamed key was used again, or a changed key moved, in the same batch",
+    ))
 }
 
 /// fsyncs every file and directory of a staged tree (for `--fsync always`).

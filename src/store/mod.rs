@@ -3,17 +3,22 @@
 //! `layout` names things, `meta` reads and writes a key's `type` file, `files` makes single
 //! file changes atomic, `batch` collects a command's changes and applies them, `locks` keeps
 //! commands atomic, `watch` tells WATCH of every change; `string`, `hash`, `set`, `zset`
-//! (+ `zindex`, its ordered index) know how each type sits inside a key directory. See
+//! (+ `zindex`, its ordered index) know how each type sits inside a key directory; `expiry`
+//! indexes the keys that have an expiry and reclaims them, `scan` walks a database slot by
+//! slot, `object` answers OBJECT. See
 //! docs/on-disk-format.md for the format itself.
 
 pub mod batch;
 pub mod cache;
 pub mod entries;
+pub mod expiry;
 pub mod files;
 pub mod hash;
 pub mod layout;
 pub mod locks;
 pub mod meta;
+pub mod object;
+pub mod scan;
 pub mod set;
 pub mod string;
 pub mod usage;
@@ -35,8 +40,8 @@ pub use batch::{Batch, Content, KeyId, Mode, Value};
 pub use meta::{now_ms, Meta, Type};
 
 use cache::Cache;
+use expiry::Expiry;
 use files::{Staging, Trash};
-use layout::{decode_name, Decoded};
 use locks::KeyLocks;
 
 /// The first line of `FORMAT`: the on-disk format this build reads and writes.
@@ -83,6 +88,7 @@ pub struct Store {
     pub locks: KeyLocks,
     /// The keys sessions WATCH, told of every change by [`Batch::commit`].
     pub watches: Arc<watch::Watches>,
+    pub expiry: Expiry,
     syncer_stop: Arc<AtomicBool>,
     _lock: File,
 }
@@ -171,6 +177,7 @@ impl Store {
         for db in 0..databases {
             fs::create_dir_all(root.join(db.to_string())).map_err(io_err)?;
         }
+        let expiry = Expiry::open(&root, databases).map_err(io_err)?;
         let syncer_stop = Arc::new(AtomicBool::new(false));
         if fsync == Fsync::Everysec {
             spawn_syncer(root.clone(), syncer_stop.clone()).map_err(io_err)?;
@@ -185,6 +192,7 @@ impl Store {
             cache,
             locks: KeyLocks::default(),
             watches: Arc::default(),
+            expiry,
             syncer_stop,
             _lock: lock,
         })
@@ -218,6 +226,7 @@ impl Store {
 
     /// Stops background work and makes everything durable; the LOCK is released on drop.
     pub fn close(&self) -> io::Result<()> {
+        self.expiry.stop();
         self.syncer_stop.store(true, Ordering::Relaxed);
         self.trash.stop();
         self.sync()
@@ -232,6 +241,25 @@ impl Store {
         let dir = self.db_dir(db);
         self.trash.discard(&dir)?;
         fs::create_dir(&dir)?;
+        self.expiry.reset(db);
+        if self.fsync == Fsync::Always {
+            files::sync_dir(&self.root)?;
+        }
+        Ok(())
+    }
+
+    /// Exchanges two databases' directories, expiry markers included (callers hold the
+    /// global lock).
+    fn swap_db_dirs(&self, a: usize, b: usize) -> io::Result<()> {
+        if a == b {
+            return Ok(());
+        }
+        let flags = rustix::fs::RenameFlags::EXCHANGE;
+        let (dir_a, dir_b) = (self.db_dir(a), self.db_dir(b));
+        rustix::fs::renameat_with(rustix::fs::CWD, &dir_a, rustix::fs::CWD, &dir_b, flags)?;
+        self.cache.forget_db(a);
+        self.cache.forget_db(b);
+        self.expiry.swap(a, b);
         if self.fsync == Fsync::Always {
             files::sync_dir(&self.root)?;
         }
@@ -286,17 +314,9 @@ impl Store {
                 Err(e) => return Err(e),
             };
             for entry in entries {
-                let entry = entry?;
-                let name = entry.file_name();
-                let key = match decode_name(name.as_encoded_bytes()) {
-                    Decoded::Name(raw) => Bytes::from(raw),
-                    Decoded::Digest => match fs::read(entry.path().join("name")) {
-                        Ok(raw) => Bytes::from(raw),
-                        Err(_) => continue, // half-deleted: not a key
-                    },
-                    Decoded::Invalid => continue,
-                };
-                visit(key)?;
+                if let Some(key) = scan::key_name(&dir, &entry?.file_name()) {
+                    visit(key)?;
+                }
             }
         }
         Ok(())

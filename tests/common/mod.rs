@@ -49,6 +49,16 @@ fn reference_mode() -> bool {
     std::env::var_os("DREDIS_TEST_REFERENCE").is_some_and(|v| v != "0")
 }
 
+/// True (and says so) when the suite runs against the reference redis-server, for tests of
+/// dredis's own features (its data directory) or of behaviour the reference lacks.
+pub fn skip_in_reference(why: &str) -> bool {
+    let reference = reference_mode();
+    if reference {
+        eprintln!("skipped against the reference redis-server: {why}");
+    }
+    reference
+}
+
 /// A port nobody listens on right now (the kernel's choice; the server may still lose a race
 /// for it, and then [`Server::start_in`] tries another).
 pub fn free_port() -> u16 {
