@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod error;
 mod glob;
+mod long_double;
 mod number;
 mod protocol;
 mod server;

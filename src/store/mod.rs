@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod cache;
+pub mod dirscan;
 pub mod entries;
 pub mod files;
 pub mod hash;
