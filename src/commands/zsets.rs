@@ -759,13 +759,14 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, flat, the scores as
 /// strings. Redis writes them two ways, depending on how it holds the set: a small one
-/// (listpack: at most 128 members of at most 64 bytes) in the shortest form that reads back
-/// (`0.1`), a big one with `%.17g` (`0.10000000000000001`). So does this.
+/// (listpack: at most 128 members of at most 64 bytes) whole and in order, its scores in the
+/// shortest form that reads back (`0.1`); a big one in parts, with `%.17g`
+/// (`0.10000000000000001`). So does this.
 fn zscan(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
     let start = cursor::parse(args)?;
     let batch = &ctx.batch;
-    let Some(zset) = ZSet::open(batch, &key)? else {
+    let Some(mut zset) = ZSet::open(batch, &key)? else {
         return Ok(cursor::reply(0, Vec::new()));
     };
     let options = cursor::Options::parse(args)?;
@@ -1455,6 +1456,31 @@ mod tests {
         assert_eq!(rank_window(2, 1, 5), None);
         assert_eq!(rank_window(0, -6, 5), None);
         assert_eq!(rank_window(0, 0, 0), None);
+    }
+
+    #[test]
+    fn big_set_scores_scan_as_printf_g17() {
+        // Expectations from C's printf("%.17g").
+        for (value, text) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (1e21, "1e+21"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (1.0 / 3.0, "0.33333333333333331"),
+            (-2.5e-10, "-2.5000000000000002e-10"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (3.0 * 2f64.powi(-25), "8.9406967163085938e-08"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(format_g17(value), text, "{value:e}");
+        }
     }
 
     #[test]

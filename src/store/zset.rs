@@ -145,15 +145,23 @@ impl ZSet {
         Ok(picked)
     }
 
-    /// One ZSCAN call: `visit` gets members with their scores (see [`entries::scan`]).
+    /// One ZSCAN call: `visit` gets members with their scores. A small set is read whole
+    /// from the index, in order; a big one through its member files (see
+    /// [`entries::scan`]).
     pub fn scan(
-        &self,
+        &mut self,
         batch: &Batch,
         cursor: u64,
         count: usize,
         mut visit: impl FnMut(Bytes, f64) -> Result<()>,
     ) -> Result<u64> {
         let size = self.len();
+        if size <= entries::SMALL {
+            for entry in self.range(batch, 0, size)? {
+                visit(entry.member, entry.score)?;
+            }
+            return Ok(0);
+        }
         entries::scan(batch, &self.id, MEMBERS, size, cursor, count, true, |e| {
             let text = match e.content {
                 Some(value) => value.into_bytes()?,
