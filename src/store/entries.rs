@@ -25,9 +25,9 @@ use super::layout::{self, decode_name, encode_name, Decoded, Encoded};
 use super::meta::{Meta, Type};
 use crate::error::Result;
 
-/// Collections of at most this many entries are read whole where a bigger one is read in
-/// parts: a scan returns them in one call, a random pick lists them (as Redis returns its
-/// small, listpack-encoded collections whole).
+/// Collections of at most this many entries are sampled by listing them, bigger ones by
+/// random seeks. Also the size up to which Redis keeps sets and sorted sets in a listpack,
+/// which a scan returns whole.
 pub const SMALL: u64 = 128;
 
 fn rel(dir: &str, encoded: &Encoded) -> String {
@@ -321,16 +321,16 @@ fn visit_all(
     })
 }
 
-/// One call of a cursor scan (HSCAN, SSCAN, ZSCAN) over a collection of `size` entries:
-/// calls `visit` with about `count` entries from `cursor` on and returns the cursor of the
-/// next call, 0 when the scan is complete. A small collection is returned whole, with 0.
-/// The cursor is a readdir cookie of the directory (see [`super::dirscan`]).
+/// One call of a cursor scan (HSCAN, SSCAN, ZSCAN): calls `visit` with about `count` entries
+/// from `cursor` on and returns the cursor of the next call, 0 when the scan is complete; or,
+/// for a `whole` scan (of a small collection), every entry and 0. The cursor is a readdir
+/// cookie of the directory (see [`super::dirscan`]).
 #[allow(clippy::too_many_arguments)]
 pub fn scan(
     batch: &Batch,
     id: &KeyId,
     dir: &str,
-    size: u64,
+    whole: bool,
     cursor: u64,
     count: usize,
     with_content: bool,
@@ -340,7 +340,7 @@ pub fn scan(
         return Ok(0);
     };
     let part = match &mut source {
-        Source::Disk(entries) if size > SMALL => Some(entries.scan(cursor, count)?),
+        Source::Disk(entries) if !whole => Some(entries.scan(cursor, count)?),
         _ => None,
     };
     let Some((files, next)) = part else {

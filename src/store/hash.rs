@@ -9,6 +9,10 @@ use crate::error::Result;
 
 const FIELDS: &str = "fields";
 
+/// Hashes of at most this many fields are scanned whole, as Redis does with the hashes it
+/// keeps in a listpack (`hash-max-listpack-entries`).
+const SCANNED_WHOLE: u64 = 512;
+
 /// The hash's metadata; None when missing. WRONGTYPE for other types.
 pub fn meta(batch: &Batch, id: &KeyId) -> Result<Option<Meta>> {
     batch.meta_of(id, Type::Hash)
@@ -76,7 +80,8 @@ pub fn scan(
     count: usize,
     visit: impl FnMut(Element) -> Result<()>,
 ) -> Result<u64> {
-    entries::scan(batch, id, FIELDS, meta.size, cursor, count, true, visit)
+    let whole = meta.size <= SCANNED_WHOLE;
+    entries::scan(batch, id, FIELDS, whole, cursor, count, true, visit)
 }
 
 /// Random fields of the hash described by `meta` (see [`entries::sample`]).

@@ -81,7 +81,9 @@ pub fn scan(
     count: usize,
     mut visit: impl FnMut(Bytes) -> Result<()>,
 ) -> Result<u64> {
-    entries::scan(batch, id, MEMBERS, meta.size, cursor, count, false, |e| {
+    // Small sets are scanned whole, as Redis 7.2 does with those in a listpack.
+    let whole = meta.size <= entries::SMALL;
+    entries::scan(batch, id, MEMBERS, whole, cursor, count, false, |e| {
         visit(e.name)
     })
 }

@@ -162,7 +162,7 @@ impl ZSet {
             }
             return Ok(0);
         }
-        entries::scan(batch, &self.id, MEMBERS, size, cursor, count, true, |e| {
+        entries::scan(batch, &self.id, MEMBERS, false, cursor, count, true, |e| {
             let text = match e.content {
                 Some(value) => value.into_bytes()?,
                 None => Bytes::new(),
