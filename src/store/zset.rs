@@ -23,6 +23,8 @@ const MEMBERS: &str = "members";
 pub struct ZSet {
     id: KeyId,
     meta: Meta,
+    /// The size the `type` file holds: it is rewritten only when the size changes.
+    stored_size: u64,
     tree: Option<Tree>,
     changed: bool,
 }
@@ -32,6 +34,7 @@ impl ZSet {
     pub fn open(batch: &Batch, id: &KeyId) -> Result<Option<ZSet>> {
         Ok(batch.meta_of(id, Type::ZSet)?.map(|meta| ZSet {
             id: id.clone(),
+            stored_size: meta.size,
             meta,
             tree: None,
             changed: false,
@@ -44,6 +47,7 @@ impl ZSet {
         batch.create(id, &meta)?;
         Ok(ZSet {
             id: id.clone(),
+            stored_size: meta.size,
             meta,
             tree: Some(Tree::empty(id)),
             changed: true,
@@ -217,7 +221,7 @@ impl ZSet {
         Ok(())
     }
 
-    /// Writes what changed: the index and the metadata, or deletes the key if it is empty.
+    /// Writes what changed: the index and the size, or deletes the key if it is empty.
     pub fn save(mut self, batch: &mut Batch) -> Result<()> {
         if !self.changed {
             return Ok(());
@@ -228,6 +232,9 @@ impl ZSet {
         }
         if let Some(tree) = &mut self.tree {
             tree.save(batch)?;
+        }
+        if self.meta.size == self.stored_size {
+            return Ok(());
         }
         batch.set_meta(&self.id, &self.meta)
     }
