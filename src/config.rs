@@ -1,14 +1,27 @@
-//! Configuration: command-line flags, an optional Redis-style config file, and the parameter
-//! registry that CONFIG GET reads.
+//! Configuration: command-line flags, an optional Redis-style config file, and the registry of
+//! parameters that CONFIG GET and CONFIG SET read and change while the server runs.
 //!
-//! Precedence: built-in defaults, then the `--config` file, then flags given on the command
-//! line. The config file uses Redis's syntax (`port 6377`, `requirepass "secret"`, comments
-//! with `#`) and the same names as the long flags.
+//! Precedence at start-up: built-in defaults, then the `--config` file, then flags given on the
+//! command line. The config file uses Redis's syntax (`port 6377`, `requirepass "secret"`,
+//! comments with `#`): the long flags' names, and any parameter of the registry
+//! (`hash-max-listpack-entries 256`, `save 900 1`, `timeout 300`).
+//!
+//! The registry ([`PARAMS`], one entry per [`P`]) says, for every parameter, its name and
+//! alias, its type with Redis's validation, its default and whether CONFIG SET may change it.
+//! The live values are held in [`Settings`]: the code that uses a parameter reads it from there
+//! each time (`settings.int(P::Timeout)`), so a CONFIG SET takes effect at once. Parameters
+//! that dredis has no use for (the encoding thresholds, `save`, `maxmemory`, ...) are
+//! validated, stored and reported as Redis does, with no effect: tools and clients that set
+//! them keep working.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use clap::{ArgAction, Args, Parser};
+use parking_lot::{Mutex, RwLock};
 
 use crate::store::Fsync;
 
@@ -76,6 +89,9 @@ pub struct ServerArgs {
     /// Redis-style configuration file (`name value` lines)
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Registry parameters set by the config file (`timeout 300`), in file order.
+    #[arg(skip)]
+    pub parameters: Vec<(P, String)>,
 }
 
 fn parse_yes_no(s: &str) -> Result<bool, String> {
@@ -86,30 +102,34 @@ fn parse_yes_no(s: &str) -> Result<bool, String> {
     }
 }
 
-/// Parses a size as Redis does: a number with an optional k, kb, m, mb, g, gb suffix.
+/// Parses a size as Redis's `memtoull`: digits with an optional unit, b, k (1000), kb (1024),
+/// m, mb, g, gb, in any case. No sign, no spaces.
 pub fn parse_memory(s: &str) -> Result<u64, String> {
-    let lower = s.to_ascii_lowercase();
-    let units: [(&str, u64); 6] = [
-        ("kb", 1024),
-        ("mb", 1 << 20),
-        ("gb", 1 << 30),
-        ("k", 1000),
-        ("m", 1_000_000),
-        ("g", 1_000_000_000),
-    ];
-    let (digits, unit) = units
-        .iter()
-        .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|d| (d, *mul)))
-        .unwrap_or((lower.as_str(), 1));
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .ok_or_else(|| format!("invalid memory size {s:?}"))
+    let bad = || format!("invalid memory size {s:?}");
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return Err(bad()),
+    };
+    // strtoull: no digits reads as 0, too many saturates.
+    let value = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<u64>().unwrap_or(u64::MAX)
+    };
+    value.checked_mul(multiplier).ok_or_else(bad)
 }
 
-/// The resolved configuration of a running server.
-#[derive(Debug, Clone)]
+/// The resolved configuration of a running server: what start-up needs, and the live
+/// registry of parameters.
+#[derive(Debug)]
 pub struct Config {
     pub host: IpAddr,
     pub port: u16,
@@ -120,13 +140,11 @@ pub struct Config {
     pub flushall: bool,
     pub databases: usize,
     pub fsync: Fsync,
-    pub requirepass: Option<String>,
-    pub protected_mode: bool,
-    pub proto_max_bulk_len: u64,
-    pub maxclients: usize,
     pub cache_size: u64,
     pub disk_threads: usize,
     pub config_file: Option<PathBuf>,
+    /// The parameters' current values (CONFIG GET/SET).
+    pub settings: Settings,
 }
 
 impl Config {
@@ -167,97 +185,709 @@ impl Config {
         if disk_threads == 0 {
             return Err("disk-threads must be at least 1".into());
         }
+        let host = merged.host.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let port = merged.port.unwrap_or(6377);
+        let settings = Settings::default();
+        for (p, text) in &merged.parameters {
+            settings.init(*p, text)?;
+        }
+        // What the flags decide, in the registry's own terms.
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let from_flags = [
+            (P::Bind, Some(host.to_string())),
+            (P::Port, Some(port.to_string())),
+            (
+                P::Dir,
+                Some(
+                    std::path::absolute(&dir)
+                        .unwrap_or(dir.clone())
+                        .display()
+                        .to_string(),
+                ),
+            ),
+            (P::Databases, Some(databases.to_string())),
+            (P::Appendfsync, Some(fsync.name().to_string())),
+            (P::Loglevel, merged.debug.then(|| "debug".to_string())),
+            (P::Requirepass, merged.requirepass),
+            (
+                P::ProtectedMode,
+                merged.protected_mode.map(|b| yes_no(b).into()),
+            ),
+            (
+                P::ProtoMaxBulkLen,
+                merged.proto_max_bulk_len.map(|n| n.to_string()),
+            ),
+            (P::Maxclients, merged.maxclients.map(|n| n.to_string())),
+        ];
+        for (p, value) in from_flags {
+            if let Some(value) = value {
+                settings.force(p, &value);
+            }
+        }
         Ok(Config {
-            host: merged.host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
-            port: merged.port.unwrap_or(6377),
+            host,
+            port,
             dir,
             dir_is_temporary,
             debug: merged.debug,
             flushall: merged.flushall,
             databases,
             fsync,
-            requirepass: merged.requirepass.filter(|p| !p.is_empty()),
-            protected_mode: merged.protected_mode.unwrap_or(true),
-            proto_max_bulk_len: merged.proto_max_bulk_len.unwrap_or(512 << 20),
-            maxclients: merged.maxclients.unwrap_or(10_000),
             cache_size: merged.cache_size.unwrap_or(64 << 20),
             disk_threads,
             config_file: merged.config,
+            settings,
         })
     }
 
-    /// The value CONFIG GET reports for a parameter, or None if it is not one we know.
-    /// Parameters are listed in [`PARAMETERS`].
-    pub fn get(&self, name: &str) -> Option<String> {
-        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-        Some(match name {
-            "bind" => self.host.to_string(),
-            "port" => self.port.to_string(),
-            "dir" => self.dir.display().to_string(),
-            "databases" => self.databases.to_string(),
-            "appendfsync" => self.fsync.name().to_string(),
-            "requirepass" => self.requirepass.clone().unwrap_or_default(),
-            "protected-mode" => yes_no(self.protected_mode),
-            "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
-            "maxclients" => self.maxclients.to_string(),
-            "loglevel" => if self.debug { "debug" } else { "notice" }.to_string(),
-            // Fixed answers for what clients and tools probe: dredis persists every write to
-            // its data directory itself, keeps no RDB/AOF, and never evicts.
-            "save"
-            | "logfile"
-            | "unixsocket"
-            | "notify-keyspace-events"
-            | "masterauth"
-            | "replicaof" => String::new(),
-            "appendonly" | "cluster-enabled" | "daemonize" | "replica-read-only" => yes_no(false),
-            "dbfilename" => "dump.rdb".into(),
-            "maxmemory" | "timeout" => "0".into(),
-            "maxmemory-policy" => "noeviction".into(),
-            "tcp-keepalive" => "300".into(),
-            "hz" => "10".into(),
-            "lua-time-limit" | "busy-reply-threshold" => "5000".into(),
-            "client-query-buffer-limit" => (1u64 << 30).to_string(),
-            "slowlog-log-slower-than" => "10000".into(),
-            "slowlog-max-len" => "128".into(),
-            _ => return None,
-        })
+    /// CONFIG REWRITE: sets each parameter's line of the config file to its current value
+    /// (repeats of a parameter are dropped, other lines stay as they are), appends the
+    /// parameters that differ from their defaults and had no line, and replaces the file
+    /// atomically.
+    pub fn rewrite(&self, path: &Path) -> std::io::Result<()> {
+        const SIGNATURE: &str = "# Generated by CONFIG REWRITE";
+        let text = match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            other => other?,
+        };
+        let mut written = Vec::new();
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            let p = match name.to_ascii_lowercase().as_str() {
+                _ if name.starts_with('#') => None,
+                "host" => Some(P::Bind),
+                "fsync" => Some(P::Appendfsync),
+                lower => P::lookup(lower.as_bytes()),
+            };
+            match p {
+                Some(p) if written.contains(&p) => {}
+                Some(p) => {
+                    written.push(p);
+                    lines.push(format!("{name} {}", self.settings.config_text(p)));
+                }
+                None => lines.push(line.to_string()),
+            }
+        }
+        let mut signed = text.lines().any(|l| l == SIGNATURE);
+        for &p in ALL {
+            if written.contains(&p) || self.settings.show(p) == p.param().default {
+                continue;
+            }
+            if !signed {
+                lines.push(SIGNATURE.to_string());
+                signed = true;
+            }
+            let line = format!("{} {}", p.param().name, self.settings.config_text(p));
+            lines.push(line);
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+        std::io::Write::write_all(&mut file, (lines.join("\n") + "\n").as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
     }
 }
 
-/// Every parameter CONFIG GET knows, in the order it lists them.
-pub const PARAMETERS: &[&str] = &[
-    "bind",
-    "port",
-    "dir",
-    "databases",
-    "appendfsync",
-    "appendonly",
-    "requirepass",
-    "protected-mode",
-    "proto-max-bulk-len",
-    "client-query-buffer-limit",
-    "maxclients",
-    "maxmemory",
-    "maxmemory-policy",
-    "timeout",
-    "tcp-keepalive",
-    "loglevel",
-    "logfile",
-    "save",
-    "dbfilename",
-    "daemonize",
-    "hz",
-    "cluster-enabled",
-    "lua-time-limit",
-    "busy-reply-threshold",
-    "notify-keyspace-events",
-    "slowlog-log-slower-than",
-    "slowlog-max-len",
-    "unixsocket",
-    "masterauth",
-    "replicaof",
-    "replica-read-only",
-];
+// ---- the registry ----
+
+/// How a parameter's value is written and checked, as Redis's config types.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// `yes` or `no`.
+    Bool,
+    /// An integer within bounds (inclusive); `memory` also takes Redis's units (`5mb`, `1gb`).
+    Int { min: i128, max: i128, memory: bool },
+    /// One word of a fixed list, in any case.
+    Enum(&'static [&'static str]),
+    /// Any text.
+    Text,
+    /// Text in a format of its own: the function checks the new text against the current
+    /// value and returns the value to store (`save`, `notify-keyspace-events`, ...).
+    Special(fn(&str, &str) -> Result<String, Cow<'static, str>>),
+}
+
+/// Whether CONFIG SET may change a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Mutable,
+    /// Set at start-up only, as Redis's IMMUTABLE_CONFIG.
+    Immutable,
+    /// As Redis's PROTECTED_CONFIG with `enable-protected-configs no` (its default).
+    Protected,
+    /// Redis can change it at runtime, dredis cannot: only the current value is accepted, and
+    /// the text says why.
+    Fixed(&'static str),
+}
+
+/// One registered parameter.
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    /// Redis's older name for the same parameter (`hash-max-ziplist-entries`).
+    pub alias: Option<&'static str>,
+    pub kind: Kind,
+    pub default: &'static str,
+    pub access: Access,
+    /// Hidden from logs: the slow log shows `(redacted)` for a value being set.
+    pub sensitive: bool,
+}
+
+const INT_MAX: i128 = i32::MAX as i128;
+const LONG_MAX: i128 = i64::MAX as i128;
+
+const fn int(min: i128, max: i128) -> Kind {
+    Kind::Int {
+        min,
+        max,
+        memory: false,
+    }
+}
+
+const fn memory(min: i128, max: i128) -> Kind {
+    Kind::Int {
+        min,
+        max,
+        memory: true,
+    }
+}
+
+/// Declares [`P`] and [`PARAMS`] in one list, so that `P::X as usize` is X's index.
+macro_rules! registry {
+    ($( $id:ident $name:literal $(| $alias:literal)? : $kind:expr, $default:literal, $access:expr $(, $sensitive:ident)?; )*) => {
+        /// A registered parameter, by its Rust name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum P { $($id),* }
+
+        /// Every [`P`], by index.
+        const ALL: &[P] = &[$(P::$id),*];
+
+        /// Every parameter, in the order of [`P`] (and of CONFIG GET's replies).
+        pub const PARAMS: &[Param] = &[$(Param {
+            name: $name,
+            alias: registry!(@opt $($alias)?),
+            kind: $kind,
+            default: $default,
+            access: $access,
+            sensitive: registry!(@flag $($sensitive)?),
+        }),*];
+    };
+    (@opt) => { None };
+    (@opt $x:literal) => { Some($x) };
+    (@flag) => { false };
+    (@flag $x:ident) => { true };
+}
+
+const FIXED_ADDRESS: Access =
+    Access::Fixed("dredis cannot change its listening address while running");
+const FIXED_FSYNC: Access =
+    Access::Fixed("dredis cannot change its fsync policy while running: restart it with --fsync");
+const FIXED_LOGLEVEL: Access = Access::Fixed(
+    "dredis cannot change its log level while running: restart it with or without --debug",
+);
+
+use Access::{Immutable, Mutable, Protected};
+
+registry! {
+    // Network and clients.
+    Bind "bind": Kind::Text, "127.0.0.1", FIXED_ADDRESS;
+    Port "port": int(0, 65535), "6377", FIXED_ADDRESS;
+    ProtectedMode "protected-mode": Kind::Bool, "yes", Mutable;
+    Requirepass "requirepass": Kind::Text, "", Mutable, sensitive;
+    Masterauth "masterauth": Kind::Text, "", Mutable, sensitive;
+    Masteruser "masteruser": Kind::Text, "", Mutable, sensitive;
+    Maxclients "maxclients": int(1, u32::MAX as i128), "10000", Mutable;
+    Timeout "timeout": int(0, INT_MAX), "0", Mutable;
+    TcpKeepalive "tcp-keepalive": int(0, INT_MAX), "300", Mutable;
+    TcpBacklog "tcp-backlog": int(0, INT_MAX), "511", Immutable;
+    Unixsocket "unixsocket": Kind::Text, "", Immutable;
+    ProtoMaxBulkLen "proto-max-bulk-len": memory(1 << 20, LONG_MAX), "536870912", Mutable;
+    ClientQueryBufferLimit "client-query-buffer-limit": memory(1 << 20, LONG_MAX), "1073741824", Mutable;
+    ClientOutputBufferLimit "client-output-buffer-limit": Kind::Special(output_buffer_limits),
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Mutable;
+    IoThreads "io-threads": int(1, 128), "1", Immutable;
+    // The server and its files.
+    Dir "dir": Kind::Text, "", Protected;
+    Databases "databases": int(1, INT_MAX), "16", Immutable;
+    Daemonize "daemonize": Kind::Bool, "no", Immutable;
+    Pidfile "pidfile": Kind::Text, "", Immutable;
+    Logfile "logfile": Kind::Text, "", Immutable;
+    Loglevel "loglevel": Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice", FIXED_LOGLEVEL;
+    Hz "hz": int(0, INT_MAX), "10", Mutable;
+    ActiveExpireEffort "active-expire-effort": int(1, 10), "1", Mutable;
+    ClusterEnabled "cluster-enabled": Kind::Bool, "no", Immutable;
+    // Persistence: dredis writes every change to its data directory; these are reported.
+    Appendfsync "appendfsync": Kind::Enum(&["everysec", "always", "no"]), "everysec", FIXED_FSYNC;
+    Appendonly "appendonly": Kind::Bool, "no", Mutable;
+    Appendfilename "appendfilename": Kind::Text, "appendonly.aof", Immutable;
+    Appenddirname "appenddirname": Kind::Text, "appendonlydir", Immutable;
+    Save "save": Kind::Special(save_points), "", Mutable;
+    Dbfilename "dbfilename": Kind::Text, "dump.rdb", Protected;
+    Rdbcompression "rdbcompression": Kind::Bool, "yes", Mutable;
+    Rdbchecksum "rdbchecksum": Kind::Bool, "yes", Immutable;
+    StopWritesOnBgsaveError "stop-writes-on-bgsave-error": Kind::Bool, "yes", Mutable;
+    // Memory: dredis keeps its data on disk and never evicts.
+    Maxmemory "maxmemory": memory(0, u64::MAX as i128), "0", Mutable;
+    MaxmemoryPolicy "maxmemory-policy": Kind::Enum(&[
+        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+        "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction",
+    ]), "noeviction", Mutable;
+    MaxmemorySamples "maxmemory-samples": int(1, INT_MAX), "5", Mutable;
+    Activerehashing "activerehashing": Kind::Bool, "yes", Mutable;
+    LazyfreeLazyUserDel "lazyfree-lazy-user-del": Kind::Bool, "no", Mutable;
+    LazyfreeLazyUserFlush "lazyfree-lazy-user-flush": Kind::Bool, "no", Mutable;
+    // Encoding thresholds: Redis's in-memory encodings; dredis's files do not change.
+    HashMaxListpackEntries "hash-max-listpack-entries" | "hash-max-ziplist-entries": int(0, LONG_MAX), "512", Mutable;
+    HashMaxListpackValue "hash-max-listpack-value" | "hash-max-ziplist-value": memory(0, LONG_MAX), "64", Mutable;
+    SetMaxIntsetEntries "set-max-intset-entries": int(0, LONG_MAX), "512", Mutable;
+    SetMaxListpackEntries "set-max-listpack-entries": int(0, LONG_MAX), "128", Mutable;
+    SetMaxListpackValue "set-max-listpack-value": memory(0, LONG_MAX), "64", Mutable;
+    ZsetMaxListpackEntries "zset-max-listpack-entries" | "zset-max-ziplist-entries": int(0, LONG_MAX), "128", Mutable;
+    ZsetMaxListpackValue "zset-max-listpack-value" | "zset-max-ziplist-value": memory(0, LONG_MAX), "64", Mutable;
+    ListMaxListpackSize "list-max-listpack-size" | "list-max-ziplist-size": int(i32::MIN as i128, INT_MAX), "-2", Mutable;
+    ListCompressDepth "list-compress-depth": int(0, INT_MAX), "0", Mutable;
+    StreamNodeMaxBytes "stream-node-max-bytes": memory(0, LONG_MAX), "4096", Mutable;
+    StreamNodeMaxEntries "stream-node-max-entries": int(0, LONG_MAX), "100", Mutable;
+    HllSparseMaxBytes "hll-sparse-max-bytes": memory(0, LONG_MAX), "3000", Mutable;
+    // Monitoring, scripts, events.
+    SlowlogLogSlowerThan "slowlog-log-slower-than": int(-1, LONG_MAX), "10000", Mutable;
+    SlowlogMaxLen "slowlog-max-len": int(0, LONG_MAX), "128", Mutable;
+    LatencyMonitorThreshold "latency-monitor-threshold": int(0, LONG_MAX), "0", Mutable;
+    BusyReplyThreshold "busy-reply-threshold" | "lua-time-limit": int(0, LONG_MAX), "5000", Mutable;
+    NotifyKeyspaceEvents "notify-keyspace-events": Kind::Special(keyspace_events), "", Mutable;
+    // Replication: dredis is always a master without replicas.
+    Replicaof "replicaof" | "slaveof": Kind::Text, "", Immutable;
+    ReplicaReadOnly "replica-read-only" | "slave-read-only": Kind::Bool, "yes", Mutable;
+    ReplicaServeStaleData "replica-serve-stale-data" | "slave-serve-stale-data": Kind::Bool, "yes", Mutable;
+    MinReplicasToWrite "min-replicas-to-write" | "min-slaves-to-write": int(0, INT_MAX), "0", Mutable;
+}
+
+impl P {
+    pub fn param(self) -> &'static Param {
+        &PARAMS[self as usize]
+    }
+
+    /// The parameter called `name` (or its alias), in any case.
+    pub fn lookup(name: &[u8]) -> Option<P> {
+        let index = PARAMS.iter().position(|p| {
+            name.eq_ignore_ascii_case(p.name.as_bytes())
+                || p.alias
+                    .is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+        })?;
+        Some(ALL[index])
+    }
+}
+
+/// A stored value: numbers (bools, integers, enum indexes) in an atomic, text behind a lock.
+#[derive(Debug)]
+enum Slot {
+    Number(AtomicU64),
+    Text(RwLock<Arc<str>>),
+}
+
+/// The live value of every parameter.
+#[derive(Debug)]
+pub struct Settings {
+    slots: Vec<Slot>,
+    /// Serializes CONFIG SETs, so that each one's all-or-nothing check holds.
+    writer: Mutex<()>,
+}
+
+impl Default for Settings {
+    /// Every parameter at its default.
+    fn default() -> Settings {
+        let slots = PARAMS
+            .iter()
+            .map(|p| match p.kind {
+                Kind::Text | Kind::Special(_) => Slot::Text(RwLock::new(p.default.into())),
+                _ => Slot::Number(AtomicU64::new(0)),
+            })
+            .collect();
+        let settings = Settings {
+            slots,
+            writer: Mutex::new(()),
+        };
+        for &p in ALL {
+            settings.force(p, p.param().default);
+        }
+        settings
+    }
+}
+
+/// A parsed value, ready to store.
+enum Value {
+    Number(u64),
+    Text(String),
+}
+
+impl Settings {
+    /// An integer parameter (a bool is 0 or 1).
+    pub fn int(&self, p: P) -> i64 {
+        match &self.slots[p as usize] {
+            Slot::Number(n) => n.load(Ordering::Relaxed) as i64,
+            Slot::Text(_) => unreachable!("{} is not a number", p.param().name),
+        }
+    }
+
+    /// A yes/no parameter.
+    pub fn flag(&self, p: P) -> bool {
+        self.int(p) != 0
+    }
+
+    /// Bytes of pub/sub messages and MONITOR lines a client may leave unread before it is
+    /// disconnected: the pubsub class's hard limit of `client-output-buffer-limit` (0: none).
+    pub fn pubsub_limit(&self) -> usize {
+        let limits = self.text(P::ClientOutputBufferLimit);
+        let words: Vec<&str> = limits.split(' ').collect();
+        let hard = words
+            .chunks(4)
+            .find(|group| group[0] == "pubsub")
+            .and_then(|group| group[1].parse::<usize>().ok())
+            .unwrap_or(0);
+        if hard == 0 {
+            usize::MAX
+        } else {
+            hard
+        }
+    }
+
+    /// A text parameter.
+    pub fn text(&self, p: P) -> Arc<str> {
+        match &self.slots[p as usize] {
+            Slot::Text(t) => t.read().clone(),
+            Slot::Number(_) => unreachable!("{} is not text", p.param().name),
+        }
+    }
+
+    /// The value as CONFIG GET shows it.
+    pub fn show(&self, p: P) -> String {
+        let value = match &self.slots[p as usize] {
+            Slot::Number(n) => Value::Number(n.load(Ordering::Relaxed)),
+            Slot::Text(t) => Value::Text(t.read().to_string()),
+        };
+        render(p, &value)
+    }
+
+    /// The value as a config file line writes it: text quoted as Redis quotes it (`"s3cret"`),
+    /// the rest as CONFIG GET shows it (`save ""` when empty).
+    fn config_text(&self, p: P) -> String {
+        let value = self.show(p);
+        match p.param().kind {
+            Kind::Text => quoted(&value),
+            _ if value.is_empty() => "\"\"".to_string(),
+            _ => value,
+        }
+    }
+
+    /// Checks `text` as a value of `p`, as Redis does, and returns what to store.
+    fn parse(&self, p: P, text: &str) -> Result<Value, Cow<'static, str>> {
+        let param = p.param();
+        match param.kind {
+            Kind::Bool => match text.to_ascii_lowercase().as_str() {
+                "yes" => Ok(Value::Number(1)),
+                "no" => Ok(Value::Number(0)),
+                _ => Err("argument must be 'yes' or 'no'".into()),
+            },
+            Kind::Enum(words) => words
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case(text))
+                .map(|i| Value::Number(i as u64))
+                .ok_or_else(|| {
+                    format!(
+                        "argument(s) must be one of the following: {}",
+                        words.join(", ")
+                    )
+                    .into()
+                }),
+            Kind::Int { min, max, memory } => {
+                let value: i128 = if memory {
+                    parse_memory(text)
+                        .map_err(|_| "argument must be a memory value")?
+                        .into()
+                } else {
+                    crate::number::parse_i64(text.as_bytes())
+                        .ok_or("argument couldn't be parsed into an integer")?
+                        .into()
+                };
+                if value < min || value > max {
+                    return Err(
+                        format!("argument must be between {min} and {max} inclusive").into(),
+                    );
+                }
+                // Redis takes any hz and caps it to what its timer can do.
+                let value = if p == P::Hz {
+                    value.clamp(1, 500)
+                } else {
+                    value
+                };
+                Ok(Value::Number(value as u64))
+            }
+            Kind::Text => Ok(Value::Text(text.to_string())),
+            Kind::Special(check) => check(text, &self.text(p)).map(Value::Text),
+        }
+    }
+
+    fn store(&self, p: P, value: Value) {
+        match (&self.slots[p as usize], value) {
+            (Slot::Number(n), Value::Number(v)) => n.store(v, Ordering::Relaxed),
+            (Slot::Text(t), Value::Text(v)) => *t.write() = v.into(),
+            _ => unreachable!("a value of the parameter's own kind"),
+        }
+    }
+
+    /// Sets a value from the config file: checked as CONFIG SET checks it, whatever the access.
+    fn init(&self, p: P, text: &str) -> Result<(), String> {
+        let value = self
+            .parse(p, text)
+            .map_err(|e| format!("{}: {e}", p.param().name))?;
+        self.store(p, value);
+        Ok(())
+    }
+
+    /// Sets a value decided at start-up (defaults, flags), without Redis's bounds: a flag such
+    /// as `--proto-max-bulk-len 1000` is the operator's choice.
+    fn force(&self, p: P, text: &str) {
+        let value = match p.param().kind {
+            Kind::Int { .. } => (text.parse::<i64>().map(|n| n as u64))
+                .or_else(|_| text.parse::<u64>())
+                .ok()
+                .map(Value::Number),
+            _ => self.parse(p, text).ok(),
+        };
+        // Defaults are valid, and clap has checked the flags' types.
+        let value = value.unwrap_or_else(|| panic!("{text:?} is not a {}", p.param().name));
+        self.store(p, value);
+    }
+
+    /// CONFIG SET name value [name value ...]: all the values, or none of them, as Redis
+    /// checks them (unknown names first, then access and repeats, then each value in order).
+    pub fn set_many(&self, pairs: &[(&[u8], &[u8])]) -> Result<(), SetError> {
+        let _writer = self.writer.lock();
+        // Each parameter by the name it was given as: Redis registers an alias as a
+        // parameter of its own, so `x` and its alias in one call are not repeats (the last
+        // one wins).
+        let mut chosen: Vec<(P, &'static str)> = Vec::with_capacity(pairs.len());
+        for (name, _) in pairs {
+            let spelled = || String::from_utf8_lossy(name).into_owned();
+            let p = P::lookup(name).ok_or_else(|| SetError::Unknown(spelled()))?;
+            let param = p.param();
+            let registered = param
+                .alias
+                .filter(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+                .unwrap_or(param.name);
+            let refusal = match param.access {
+                Access::Immutable => Some("can't set immutable config"),
+                Access::Protected => Some("can't set protected config"),
+                _ if chosen.contains(&(p, registered)) => Some("duplicate parameter"),
+                _ => None,
+            };
+            if let Some(reason) = refusal {
+                return Err(SetError::Failed(spelled(), reason.into()));
+            }
+            chosen.push((p, registered));
+        }
+        let mut values = Vec::with_capacity(pairs.len());
+        for (&(p, registered), (_, text)) in chosen.iter().zip(pairs) {
+            let failed = |reason| SetError::Failed(registered.to_string(), reason);
+            let text = std::str::from_utf8(text)
+                .map_err(|_| failed("argument is not valid UTF-8".into()))?;
+            let value = self.parse(p, text).map_err(failed)?;
+            if let Access::Fixed(reason) = p.param().access {
+                if self.show(p) != render(p, &value) {
+                    return Err(failed(reason.into()));
+                }
+            }
+            values.push((p, value));
+        }
+        for (p, value) in values {
+            self.store(p, value);
+        }
+        Ok(())
+    }
+
+    /// Every (name, value) pair whose name matches `matches`, aliases included.
+    pub fn matching(&self, matches: impl Fn(&str) -> bool) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for &p in ALL {
+            let param = p.param();
+            for name in std::iter::once(param.name).chain(param.alias) {
+                if matches(name) {
+                    out.push((name, self.show(p)));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A value as CONFIG GET would show it once stored.
+fn render(p: P, value: &Value) -> String {
+    match (p.param().kind, value) {
+        (Kind::Bool, Value::Number(n)) => if *n != 0 { "yes" } else { "no" }.to_string(),
+        (Kind::Enum(words), Value::Number(n)) => words[*n as usize].to_string(),
+        (Kind::Int { max, .. }, Value::Number(n)) if max > LONG_MAX => n.to_string(),
+        (_, Value::Number(n)) => (*n as i64).to_string(),
+        (_, Value::Text(t)) => t.clone(),
+    }
+}
+
+/// Why a CONFIG SET changed nothing, in Redis's words.
+#[derive(Debug)]
+pub enum SetError {
+    /// No such parameter (the name as the client wrote it).
+    Unknown(String),
+    /// The parameter refused the value, or cannot be set.
+    Failed(String, Cow<'static, str>),
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetError::Unknown(name) => write!(
+                f,
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ),
+            SetError::Failed(name, reason) => write!(
+                f,
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+            ),
+        }
+    }
+}
+
+/// Text in double quotes with C escapes, as Redis's `sdscatrepr` (and read back by the config
+/// file's parser).
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for b in text.bytes() {
+        match b {
+            b'\\' | b'"' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b' '..=b'~' => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Multi-word values are split on single spaces, as Redis's `sdssplitlen`; a lone empty
+/// string is no words at all.
+fn words(text: &str) -> Vec<&str> {
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split(' ').collect()
+    }
+}
+
+/// C's `strtoll` on a whole word: optional sign, digits (none reads as 0); None if anything
+/// else follows.
+fn strtoll(word: &str) -> Option<i64> {
+    let digits = word.strip_prefix(['+', '-']).unwrap_or(word);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<i64>().unwrap_or(i64::MAX)
+    };
+    Some(if word.starts_with('-') { -value } else { value })
+}
+
+/// `save`: pairs of seconds (at least 1) and changes (at least 0); `""` for none.
+fn save_points(text: &str, _current: &str) -> Result<String, Cow<'static, str>> {
+    let words = words(text);
+    let numbers: Option<Vec<i64>> = words.iter().map(|w| strtoll(w)).collect();
+    let valid = numbers.filter(|n| {
+        n.len().is_multiple_of(2) && n.chunks(2).all(|pair| pair[0] >= 1 && pair[1] >= 0)
+    });
+    let numbers = valid.ok_or("Invalid save parameters")?;
+    Ok(numbers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>` groups; the classes given
+/// replace theirs, the others stay.
+fn output_buffer_limits(text: &str, current: &str) -> Result<String, Cow<'static, str>> {
+    const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+    let words = words(text);
+    if !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits: Vec<[String; 3]> = current
+        .split(' ')
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| [c[1].to_string(), c[2].to_string(), c[3].to_string()])
+        .collect();
+    for group in words.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let hard = parse_memory(group[1]);
+        let soft = parse_memory(group[2]);
+        let seconds = strtoll(group[3]).filter(|s| *s >= 0);
+        let (Ok(hard), Ok(soft), Some(seconds)) = (hard, soft, seconds) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        limits[class] = [hard.to_string(), soft.to_string(), seconds.to_string()];
+    }
+    Ok(CLASSES
+        .iter()
+        .zip(limits)
+        .map(|(class, [hard, soft, seconds])| format!("{class} {hard} {soft} {seconds}"))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// `notify-keyspace-events`: class characters, stored in Redis's canonical order (`KEA` is
+/// shown as `AKE`).
+fn keyspace_events(text: &str, _current: &str) -> Result<String, Cow<'static, str>> {
+    /// The type and event classes that `A` stands for, in display order; `n` is not in `A`.
+    const CLASSES: &str = "g$lshzxetd";
+    let mut set = String::new();
+    for c in text.chars() {
+        let known = c == 'A' || CLASSES.contains(c) || "nKEm".contains(c);
+        if !known {
+            return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into());
+        }
+        if c == 'A' {
+            set.push_str(CLASSES);
+        } else {
+            set.push(c);
+        }
+    }
+    // As Redis's keyspaceEventsFlagsToString: `A` when every class of it is set (and then
+    // `n` is not shown), else each class; then K, E and m.
+    let mut out = String::new();
+    if CLASSES.chars().all(|c| set.contains(c)) {
+        out.push('A');
+    } else {
+        out.extend("g$lshzxetdn".chars().filter(|&c| set.contains(c)));
+    }
+    out.extend("KEm".chars().filter(|&c| set.contains(c)));
+    Ok(out)
+}
+
+// ---- the config file ----
 
 /// Fills unset fields of `base` from `top` (flags win over the file).
 fn overlay(base: &mut ServerArgs, top: ServerArgs) {
@@ -296,12 +926,22 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
             .iter()
             .map(|w| String::from_utf8_lossy(w.as_bytes().unwrap_or_default()).into_owned())
             .collect();
-        let (name, value) = match words.as_slice() {
-            [name, value] => (name.to_ascii_lowercase(), value.as_str()),
-            [name] if matches!(name.as_str(), "debug" | "flushall") => (name.clone(), "yes"),
+        let Some((name, values)) = words.split_first() else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        let bad = |e: String| format!("line {}: {name}: {e}", number + 1);
+        let multi_word =
+            P::lookup(name.as_bytes()).is_some_and(|p| matches!(p.param().kind, Kind::Special(_)));
+        let value = match values {
+            [value] => value.clone(),
+            [] if matches!(name.as_str(), "debug" | "flushall") => "yes".to_string(),
+            // `save 900 1 300 10`, `client-output-buffer-limit normal 0 0 0`.
+            _ if multi_word => values.join(" "),
             _ => return Err(format!("line {}: expected `name value`", number + 1)),
         };
-        let bad = |e: String| format!("line {}: {name}: {e}", number + 1);
+        let value = value.as_str();
+        let int = |v: &str| v.parse::<usize>().map_err(|e| bad(e.to_string()));
         match name.as_str() {
             "host" | "bind" => {
                 args.host = Some(
@@ -318,13 +958,7 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
                 )
             }
             "dir" => args.dir = Some(PathBuf::from(value)),
-            "databases" => {
-                args.databases = Some(
-                    value
-                        .parse()
-                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
-                )
-            }
+            "databases" => args.databases = Some(int(value)?),
             "fsync" | "appendfsync" => {
                 args.fsync = Some(<Fsync as clap::ValueEnum>::from_str(value, true).map_err(bad)?);
             }
@@ -333,28 +967,31 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
             "proto-max-bulk-len" => {
                 args.proto_max_bulk_len = Some(parse_memory(value).map_err(bad)?)
             }
-            "maxclients" => {
-                args.maxclients = Some(
-                    value
-                        .parse()
-                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
-                )
-            }
+            "maxclients" => args.maxclients = Some(int(value)?),
             "cache-size" => args.cache_size = Some(parse_memory(value).map_err(bad)?),
-            "disk-threads" => {
-                args.disk_threads = Some(
-                    value
-                        .parse()
-                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
-                )
-            }
+            "disk-threads" => args.disk_threads = Some(int(value)?),
             "debug" => args.debug = parse_yes_no(value).map_err(bad)?,
             "flushall" => args.flushall = parse_yes_no(value).map_err(bad)?,
             "loglevel" => {
                 args.debug =
                     value.eq_ignore_ascii_case("debug") || value.eq_ignore_ascii_case("verbose")
             }
-            _ => return Err(format!("line {}: unknown parameter {name:?}", number + 1)),
+            _ => {
+                let p = P::lookup(name.as_bytes())
+                    .ok_or_else(|| format!("line {}: unknown parameter {name:?}", number + 1))?;
+                // Checked now, so that the error names the line.
+                Settings::default()
+                    .init(p, value)
+                    .map_err(|e| format!("line {}: {e}", number + 1))?;
+                // Several `save` lines add up, as in Redis.
+                match args.parameters.iter_mut().find(|(q, _)| *q == p) {
+                    Some((_, text)) if p == P::Save && !text.is_empty() => {
+                        text.push(' ');
+                        text.push_str(value);
+                    }
+                    _ => args.parameters.push((p, value.to_string())),
+                }
+            }
         }
     }
     Ok(args)
@@ -388,6 +1025,25 @@ mod tests {
         assert!(parse_file("\n\nmystery 1\n")
             .unwrap_err()
             .contains("line 3"));
+        let bad = parse_file("timeout -1\n").unwrap_err();
+        assert!(
+            bad.contains("line 1") && bad.contains("between 0 and"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn registry_parameters_in_the_file() {
+        let file = parse_file("timeout 30\nsave 900 1\nsave 300 10\nhash-max-ziplist-entries 7\n")
+            .unwrap();
+        assert_eq!(
+            file.parameters,
+            [
+                (P::Timeout, "30".to_string()),
+                (P::Save, "900 1 300 10".to_string()),
+                (P::HashMaxListpackEntries, "7".to_string()),
+            ]
+        );
     }
 
     #[test]
@@ -395,6 +1051,43 @@ mod tests {
         assert_eq!(parse_memory("512mb"), Ok(512 << 20));
         assert_eq!(parse_memory("1k"), Ok(1000));
         assert_eq!(parse_memory("100"), Ok(100));
+        assert_eq!(parse_memory("10B"), Ok(10));
+        assert_eq!(parse_memory("1GB"), Ok(1 << 30));
         assert!(parse_memory("lots").is_err());
+        assert!(parse_memory("-1").is_err());
+        assert!(parse_memory(" 1").is_err());
+    }
+
+    #[test]
+    fn the_registry_is_consistent() {
+        for (i, param) in PARAMS.iter().enumerate() {
+            assert_eq!(ALL[i] as usize, i);
+            assert_eq!(P::lookup(param.name.as_bytes()), Some(ALL[i]));
+            let settings = Settings::default();
+            assert_eq!(settings.show(ALL[i]), param.default, "{}", param.name);
+        }
+    }
+
+    #[test]
+    fn special_formats() {
+        assert_eq!(keyspace_events("KEA", ""), Ok("AKE".into()));
+        assert_eq!(keyspace_events("mnKd$gEx", ""), Ok("g$xdnKEm".into()));
+        assert_eq!(keyspace_events("Eg$lshzxetd", ""), Ok("AE".into()));
+        assert!(keyspace_events("Q", "").is_err());
+        assert_eq!(save_points("", ""), Ok(String::new()));
+        assert_eq!(save_points("100 10 60 5", ""), Ok("100 10 60 5".into()));
+        assert!(save_points("1 2 3", "").is_err());
+        assert!(save_points("0 1", "").is_err());
+        assert!(save_points("  ", "").is_err());
+        let default = P::ClientOutputBufferLimit.param().default;
+        assert_eq!(
+            output_buffer_limits("normal 1mb 2mb 3", default),
+            Ok(
+                "normal 1048576 2097152 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+                    .into()
+            )
+        );
+        assert!(output_buffer_limits("master 1 2 3", default).is_err());
+        assert!(output_buffer_limits("normal 1 2", default).is_err());
     }
 }

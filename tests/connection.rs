@@ -531,3 +531,127 @@ fn maxclients_refuses_one_client_too_many() {
     }
     panic!("the freed client slot was not reused");
 }
+
+#[test]
+fn ping_echo_and_text_replies_in_resp3() {
+    let server = Server::start();
+    let mut raw = server.raw();
+    raw.call(&["HELLO", "3"]);
+    assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(raw.call(&["PING", "hi"]), "$2\r\nhi\r\n");
+    assert_eq!(raw.call(&["ECHO", "hi"]), "$2\r\nhi\r\n");
+    // INFO and CLIENT INFO are verbatim text in RESP3.
+    let info = raw.call(&["INFO", "server"]);
+    assert!(
+        info.starts_with('=') && info.contains("\r\ntxt:# Server\r\n"),
+        "{info}"
+    );
+    let client = raw.call(&["CLIENT", "INFO"]);
+    assert!(
+        client.starts_with('=') && client.contains("txt:id="),
+        "{client}"
+    );
+}
+
+#[test]
+fn client_no_evict_and_no_touch_show_as_flags() {
+    let server = Server::start();
+    let mut con = server.con();
+    let flags = |con: &mut redis::Connection| -> String {
+        let info: String = query(con, &["CLIENT", "INFO"]);
+        fields(&info)["flags"].clone()
+    };
+    assert_eq!(flags(&mut con), "N");
+    assert_eq!(
+        query::<Value>(&mut con, &["CLIENT", "NO-EVICT", "on"]),
+        Value::Okay
+    );
+    assert_eq!(flags(&mut con), "e");
+    query::<()>(&mut con, &["CLIENT", "NO-EVICT", "OFF"]);
+    assert_eq!(flags(&mut con), "N");
+    assert_eq!(
+        query_err(&mut con, &["CLIENT", "NO-EVICT", "maybe"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        query_err(&mut con, &["CLIENT", "NO-EVICT"]),
+        "ERR wrong number of arguments for 'client|no-evict' command"
+    );
+    if std::env::var_os("DREDIS_TEST_REFERENCE").is_some() {
+        return; // CLIENT NO-TOUCH is new in Redis 7.2; the reference server is 7.0.
+    }
+    query::<()>(&mut con, &["CLIENT", "NO-TOUCH", "on"]);
+    query::<()>(&mut con, &["CLIENT", "NO-EVICT", "on"]);
+    assert_eq!(flags(&mut con), "eT");
+    query::<()>(&mut con, &["CLIENT", "NO-TOUCH", "off"]);
+    assert_eq!(flags(&mut con), "e");
+    assert_eq!(
+        query_err(&mut con, &["CLIENT", "NO-TOUCH", "x"]),
+        "ERR syntax error"
+    );
+}
+
+#[test]
+fn client_help_lists_the_subcommands() {
+    let server = Server::start();
+    let mut con = server.con();
+    let help: Vec<String> = query(&mut con, &["CLIENT", "HELP"]);
+    assert_eq!(
+        help[0],
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    );
+    for line in [
+        "GETNAME",
+        "ID",
+        "INFO",
+        "SETNAME <name>",
+        "NO-EVICT (ON|OFF)",
+    ] {
+        assert!(help.contains(&line.to_string()), "no {line} in {help:?}");
+    }
+    assert_eq!(help[help.len() - 2..], ["HELP", "    Prints this help."]);
+}
+
+#[test]
+fn client_list_reports_the_query_buffer_and_memory() {
+    let server = Server::start();
+    let mut con = server.con();
+    let info: String = query(&mut con, &["CLIENT", "INFO"]);
+    let f = fields(&info);
+    for name in [
+        "age",
+        "idle",
+        "qbuf",
+        "qbuf-free",
+        "argv-mem",
+        "tot-mem",
+        "omem",
+        "db",
+        "resp",
+    ] {
+        f[name]
+            .parse::<u64>()
+            .unwrap_or_else(|_| panic!("{name}={} in {info}", f[name]));
+    }
+    assert!(f["tot-mem"].parse::<u64>().unwrap() > 0, "{info}");
+    assert!(f["qbuf-free"].parse::<u64>().unwrap() > 0, "{info}");
+    assert_eq!(f["idle"], "0");
+}
+
+#[test]
+fn timeout_closes_idle_clients() {
+    let server = Server::start();
+    query::<()>(&mut server.con(), &["CONFIG", "SET", "timeout", "1"]);
+    let mut idle = server.raw();
+    assert_eq!(idle.call(&["PING"]), "+PONG\r\n");
+    let started = std::time::Instant::now();
+    // A client that keeps talking stays.
+    let mut busy = server.raw();
+    while started.elapsed() < std::time::Duration::from_millis(2500) {
+        assert_eq!(busy.call(&["PING"]), "+PONG\r\n");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The idle one was closed, without a reply, after a second or so.
+    assert_eq!(idle.read_to_end(), b"");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -1,10 +1,13 @@
 //! Values far larger than the server's memory budget: SET streams the argument into a file
-//! in the data directory and renames it into place; GET streams the file back.
+//! in the data directory and renames it into place; GET streams the file back; APPEND writes
+//! just the new bytes into the value file, and a crash in the middle of one leaves the old
+//! value.
 
 mod common;
 
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
+use std::time::Duration;
 
 use common::{Raw, Server};
 
@@ -123,6 +126,175 @@ fn a_big_value_survives_a_restart_and_a_client_that_disconnects_mid_value_leaves
         .filter(|(_, len)| *len > MIB as u64)
         .collect();
     assert!(stray.is_empty(), "left in tmp/: {stray:?}");
+}
+
+fn skip_in_reference(why: &str) -> bool {
+    let reference = std::env::var_os("DREDIS_TEST_REFERENCE").is_some_and(|v| v != "0");
+    if reference {
+        eprintln!("skipped against the reference redis-server: {why}");
+    }
+    reference
+}
+
+#[test]
+fn appending_64_mib_in_1_mib_pieces_keeps_the_server_memory_flat() {
+    let server = Server::start();
+    let mut con = server.con();
+    let size = 64 * MIB;
+    for offset in (0..size).step_by(MIB) {
+        let len: usize = redis::cmd("APPEND")
+            .arg("big")
+            .arg(chunk(offset, MIB))
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(len, offset + MIB);
+    }
+    let strlen: usize = redis::cmd("STRLEN").arg("big").query(&mut con).unwrap();
+    assert_eq!(strlen, size);
+    for (start, len) in [
+        (0, 10),
+        (MIB - 5, 10),
+        (33 * MIB + 123, 2 * MIB + 7),
+        (size - MIB, MIB),
+    ] {
+        let slice: Vec<u8> = redis::cmd("GETRANGE")
+            .arg("big")
+            .arg(start)
+            .arg(start + len - 1)
+            .query(&mut con)
+            .unwrap();
+        assert!(slice == chunk(start, len), "GETRANGE at {start} differs");
+    }
+    if skip_in_reference("dredis's memory use and data directory") {
+        return;
+    }
+    let peak = peak_rss_bytes(server.pid());
+    assert!(peak < 100 * MIB, "peak RSS: {peak} bytes");
+    let values: Vec<u64> = walk_files(server.dir())
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("big/value"))
+        .map(|(_, len)| len)
+        .collect();
+    assert_eq!(values, [size as u64]);
+}
+
+#[test]
+fn a_crash_in_the_middle_of_appends_leaves_the_old_value_or_the_new_one() {
+    if skip_in_reference("kills dredis") {
+        return;
+    }
+    const PIECE: usize = 8 * MIB;
+    const PIECES: usize = 6;
+    let mut server = Server::start();
+    let mut con = server.con();
+    // A value past 64 KiB, so that APPEND writes in place.
+    let mut model = chunk(0, 256 * 1024);
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg(&model)
+        .query(&mut con)
+        .unwrap();
+    for (round, delay_ms) in [25, 80, 200].into_iter().enumerate() {
+        // Pieces are told apart by their first byte.
+        let piece = move |i: usize| vec![(round * PIECES + i) as u8 + 1; PIECE];
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        let writer = std::thread::spawn(move || {
+            for i in 0..PIECES {
+                let request = common::resp(&[&b"APPEND"[..], b"k", &piece(i)]);
+                if stream.write_all(&request).is_err() {
+                    break; // the server is gone
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        server.crash();
+        let _ = writer.join();
+        server.restart();
+        let mut con = server.con();
+        let value: Vec<u8> = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+        let added = value.len() - model.len();
+        assert_eq!(
+            added % PIECE,
+            0,
+            "round {round}: a torn APPEND of {added} bytes"
+        );
+        assert!(
+            value[..model.len()] == model,
+            "round {round}: the old value changed"
+        );
+        for (i, got) in value[model.len()..].chunks(PIECE).enumerate() {
+            assert!(got == piece(i), "round {round}: piece {i} differs");
+        }
+        // The next APPEND goes on from the value, over whatever the crash left past it.
+        model = value;
+        model.extend_from_slice(b"end");
+        let len: usize = redis::cmd("APPEND")
+            .arg("k")
+            .arg("end")
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(len, model.len());
+        let back: Vec<u8> = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+        assert!(back == model, "round {round}: APPEND after the crash");
+    }
+}
+
+#[test]
+fn bytes_left_past_the_recorded_length_are_not_part_of_the_value() {
+    if skip_in_reference("dredis's data directory") {
+        return;
+    }
+    // What a crash between writing an APPEND's bytes and replacing `type` leaves behind:
+    // a value file longer than the `size` that `type` records.
+    let mut server = Server::start();
+    let mut con = server.con();
+    let value = chunk(0, 256 * 1024);
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg(&value)
+        .query(&mut con)
+        .unwrap();
+    drop(con);
+    server.shutdown();
+    let (path, _) = walk_files(server.dir())
+        .into_iter()
+        .find(|(path, _)| path.ends_with("k/value"))
+        .unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(&[0xEE; 100_000]).unwrap();
+    server.restart();
+    let mut con = server.con();
+    let back: Vec<u8> = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+    assert!(back == value, "GET read past the recorded length");
+    let strlen: usize = redis::cmd("STRLEN").arg("k").query(&mut con).unwrap();
+    assert_eq!(strlen, value.len());
+    let tail: Vec<u8> = redis::cmd("GETRANGE")
+        .arg("k")
+        .arg(-3)
+        .arg(-1)
+        .query(&mut con)
+        .unwrap();
+    assert!(tail == value[value.len() - 3..]);
+    let ones: usize = redis::cmd("BITCOUNT").arg("k").query(&mut con).unwrap();
+    let want: u32 = value.iter().map(|b| b.count_ones()).sum();
+    assert_eq!(ones, want as usize);
+    // The next APPEND writes over the leftover bytes.
+    let len: usize = redis::cmd("APPEND")
+        .arg("k")
+        .arg("new")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(len, value.len() + 3);
+    let tail: Vec<u8> = redis::cmd("GETRANGE")
+        .arg("k")
+        .arg(-4)
+        .arg(-1)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(tail, [value[value.len() - 1], b'n', b'e', b'w']);
 }
 
 /// Every regular file under `dir`, with its size.

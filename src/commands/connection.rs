@@ -1,17 +1,26 @@
-//! Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO, CLIENT.
+//! Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO, RESET, CLIENT.
 
 use bytes::Bytes;
 
 use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
-use crate::config::REDIS_VERSION;
+use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
-use crate::server::Close;
+use crate::server::{Client, Close};
 
-/// PING [message]: PONG, or the message.
-fn ping(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+/// PING [message]: PONG, or the message. A RESP2 connection subscribed to channels gets
+/// `[pong, message]`, shaped like the messages it reads.
+fn ping(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     if args.remaining() > 1 {
         return Err(args.wrong_arity());
+    }
+    if ctx.session.resp == 2 && ctx.session.subscriptions.is_subscribed() {
+        let message = if args.is_empty() {
+            Reply::bulk("")
+        } else {
+            Reply::Bulk(args.bytes()?)
+        };
+        return Ok(Reply::Array(vec![Reply::bulk("pong"), message]));
     }
     if args.is_empty() {
         Ok(Reply::Status("PONG".into()))
@@ -51,7 +60,8 @@ fn quit(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
 
 /// Checks a username and password against the configuration, as AUTH does.
 fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
-    let Some(expected) = &ctx.server.config.requirepass else {
+    let expected = ctx.server.config.settings.text(P::Requirepass);
+    if expected.is_empty() {
         if user.is_none() {
             return Err(Error::reply(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
@@ -63,7 +73,7 @@ fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
         } else {
             Err(wrongpass())
         };
-    };
+    }
     let user_ok = user.is_none_or(|u| u == b"default");
     if user_ok && password == expected.as_bytes() {
         Ok(())
@@ -146,6 +156,24 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     ]))
 }
 
+/// RESET: back to the state of a new connection: out of MULTI, nothing watched, no
+/// subscriptions, not monitoring, database 0, RESP2, no name, and unauthenticated if a
+/// password is required.
+fn reset(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    let session = &mut *ctx.session;
+    session.multi = None;
+    session.watched.clear();
+    session.subscriptions.clear();
+    session.db = 0;
+    session.resp = 2;
+    session.authenticated = !ctx.server.requires_auth();
+    let mut info = session.client.info();
+    info.db = 0;
+    info.resp = 2;
+    info.name = None;
+    Ok(Reply::Status("RESET".into()))
+}
+
 /// Client names and library attributes are printable ASCII without spaces, as in Redis.
 fn is_printable_word(value: &[u8]) -> bool {
     value.iter().all(|&c| (b'!'..=b'~').contains(&c))
@@ -203,12 +231,24 @@ fn client_setinfo(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
-/// One line of CLIENT LIST / CLIENT INFO, in Redis's field order.
+/// One line of CLIENT LIST / CLIENT INFO, in Redis's field order. Memory figures are
+/// estimates: the query buffer's capacity plus the client's own record.
 fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> String {
     let info = client.info();
     let now = std::time::Instant::now();
+    let mut flags = String::new();
+    if info.no_evict {
+        flags.push('e');
+    }
+    if info.no_touch {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let tot_mem = info.qbuf_capacity + std::mem::size_of::<crate::server::Client>();
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
         client.laddr,
@@ -216,6 +256,8 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
         now.duration_since(client.created).as_secs(),
         if current { 0 } else { now.duration_since(info.last_active).as_secs() },
         if current { ctx.session.db } else { info.db },
+        info.qbuf,
+        info.qbuf_capacity - info.qbuf,
         info.last_command,
         info.resp,
         info.lib_name.as_deref().unwrap_or(""),
@@ -223,19 +265,47 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
     )
 }
 
+/// The client types of CLIENT LIST TYPE and CLIENT KILL TYPE. dredis has no replicas nor
+/// masters: a client is `pubsub` while subscribed to something, `normal` otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Pubsub,
+    Replication,
+}
+
+impl ClientType {
+    fn parse(name: &[u8]) -> Result<ClientType> {
+        let name = String::from_utf8_lossy(name);
+        match name.to_ascii_lowercase().as_str() {
+            "normal" => Ok(ClientType::Normal),
+            "pubsub" => Ok(ClientType::Pubsub),
+            "master" | "replica" | "slave" => Ok(ClientType::Replication),
+            _ => Err(Error::new(format!("ERR Unknown client type '{name}'"))),
+        }
+    }
+
+    fn of(client: &Client) -> ClientType {
+        if client.is_pubsub() {
+            ClientType::Pubsub
+        } else {
+            ClientType::Normal
+        }
+    }
+}
+
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: one line per connected
-/// client (every dredis client is of type normal).
+/// client.
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let clients = ctx.server.clients.list();
     let selected = match args.remaining() {
         0 => clients,
         2 if args.eat("TYPE") => {
-            let kind = String::from_utf8_lossy(&args.bytes()?).into_owned();
-            match kind.to_ascii_lowercase().as_str() {
-                "normal" => clients,
-                "master" | "replica" | "slave" | "pubsub" => Vec::new(),
-                _ => return Err(Error::new(format!("ERR Unknown client type '{kind}'"))),
-            }
+            let kind = ClientType::parse(&args.bytes()?)?;
+            clients
+                .into_iter()
+                .filter(|c| ClientType::of(c) == kind)
+                .collect()
         }
         n if n >= 2 && args.eat("ID") => {
             // In the order asked, a repeated id twice, unknown ids skipped: as Redis.
@@ -258,11 +328,177 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Verbatim(text.into()))
 }
 
+/// Which clients CLIENT KILL ends.
+#[derive(Default)]
+struct KillFilter {
+    id: Option<u64>,
+    kind: Option<ClientType>,
+    addr: Option<String>,
+    laddr: Option<String>,
+    skip_me: bool,
+}
+
+impl KillFilter {
+    /// The filters of the new form, `<option> <value>` pairs in any order.
+    fn parse(args: &mut Args) -> Result<KillFilter> {
+        let mut filter = KillFilter {
+            skip_me: true,
+            ..KillFilter::default()
+        };
+        while !args.is_empty() {
+            let option = args.word()?;
+            if args.is_empty() {
+                return Err(Error::syntax());
+            }
+            let value = args.bytes()?;
+            let text = || String::from_utf8_lossy(&value).into_owned();
+            match option.as_str() {
+                "ID" => {
+                    let id = crate::number::parse_i64(&value)
+                        .filter(|&id| id > 0)
+                        .ok_or(Error::reply("ERR client-id should be greater than 0"))?;
+                    filter.id = Some(id as u64);
+                }
+                "TYPE" => filter.kind = Some(ClientType::parse(&value)?),
+                "ADDR" => filter.addr = Some(text()),
+                "LADDR" => filter.laddr = Some(text()),
+                // The default user is the only one: it matches every client.
+                "USER" if value[..] == b"default"[..] => {}
+                "USER" => return Err(Error::new(format!("ERR No such user '{}'", text()))),
+                "SKIPME" if value.eq_ignore_ascii_case(b"yes") => filter.skip_me = true,
+                "SKIPME" if value.eq_ignore_ascii_case(b"no") => filter.skip_me = false,
+                _ => return Err(Error::syntax()),
+            }
+        }
+        Ok(filter)
+    }
+
+    fn matches(&self, client: &Client, me: u64) -> bool {
+        self.id.is_none_or(|id| client.id == id)
+            && self.kind.is_none_or(|kind| ClientType::of(client) == kind)
+            && self
+                .addr
+                .as_ref()
+                .is_none_or(|a| *a == client.addr.to_string())
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| *a == client.laddr.to_string())
+            && !(self.skip_me && client.id == me)
+    }
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [ADDR ip:port] [LADDR ip:port]
+/// [USER name] [SKIPME yes|no]: closes the matching connections. The old form may kill
+/// the caller itself and replies OK (or an error if none matched); the new one skips the
+/// caller unless SKIPME no, and replies with the number killed.
+fn client_kill(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let old_form = args.remaining() == 1;
+    let filter = if old_form {
+        KillFilter {
+            addr: Some(String::from_utf8_lossy(&args.bytes()?).into_owned()),
+            ..KillFilter::default()
+        }
+    } else {
+        KillFilter::parse(args)?
+    };
+    let me = ctx.session.client.id;
+    let mut killed = 0;
+    for client in ctx.server.clients.list() {
+        if !filter.matches(&client, me) {
+            continue;
+        }
+        if client.id == me {
+            // After the reply, as in Redis.
+            ctx.session.close = Some(Close::AfterReply);
+        } else {
+            client.mailbox.close();
+        }
+        killed += 1;
+    }
+    match (old_form, killed) {
+        (true, 0) => Err(Error::reply("ERR No such client")),
+        (true, _) => Ok(Reply::ok()),
+        (false, n) => Ok(Reply::Int(n)),
+    }
+}
+
 /// CLIENT INFO: this client's line.
 fn client_info(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     let client = ctx.session.client.clone();
     Ok(Reply::Verbatim(
         format!("{}\n", client_line(ctx, &client, true)).into(),
+    ))
+}
+
+/// `on` or `off`, for CLIENT NO-EVICT and NO-TOUCH.
+fn on_off(args: &mut Args) -> Result<bool> {
+    match args.word()?.as_str() {
+        "ON" => Ok(true),
+        "OFF" => Ok(false),
+        _ => Err(Error::syntax()),
+    }
+}
+
+/// CLIENT NO-EVICT on|off: protect this client from client eviction. dredis never evicts
+/// clients; the flag is kept and shown (`e` in CLIENT LIST).
+fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let on = on_off(args)?;
+    ctx.session.client.info().no_evict = on;
+    Ok(Reply::ok())
+}
+
+/// CLIENT NO-TOUCH on|off: this client's commands do not count as accesses of the keys they
+/// read (shown as `T` in CLIENT LIST).
+fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let on = on_off(args)?;
+    ctx.session.client.info().no_touch = on;
+    Ok(Reply::ok())
+}
+
+fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(super::help(
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "    * ID <client-id> [<client-id> ...]",
+            "      Return clients with the specified IDs.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+        ],
     ))
 }
 
@@ -321,6 +557,42 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         handler: client_info,
         subcommands: &[],
     },
+    Command {
+        name: "kill",
+        arity: -3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_kill,
+        subcommands: &[],
+    },
+    Command {
+        name: "no-evict",
+        arity: 3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_no_evict,
+        subcommands: &[],
+    },
+    Command {
+        name: "no-touch",
+        arity: 3,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_no_touch,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: &[Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_help,
+        subcommands: &[],
+    },
 ];
 
 pub const COMMANDS: &[Command] = &[
@@ -376,6 +648,15 @@ pub const COMMANDS: &[Command] = &[
         acl: &["@fast", "@connection"],
         keys: NO_KEYS,
         handler: hello,
+        subcommands: &[],
+    },
+    Command {
+        name: "reset",
+        arity: 1,
+        flags: &[Noscript, Loading, Stale, Fast, NoAuth, AllowBusy, NoDisk],
+        acl: &["@fast", "@connection"],
+        keys: NO_KEYS,
+        handler: reset,
         subcommands: &[],
     },
     Command {

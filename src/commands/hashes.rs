@@ -7,11 +7,12 @@
 use bytes::Bytes;
 
 use super::sets::random_count;
+use super::strings::value_reply;
 use super::{cursor, Args, Command, Ctx, Flag::*, FIRST_KEY};
 use crate::error::{Error, Result, OVERFLOW};
 use crate::long_double::LongDouble;
 use crate::number::parse_i64;
-use crate::protocol::{Reply, StoredValue};
+use crate::protocol::Reply;
 use crate::store::entries::Element;
 use crate::store::{hash, Value};
 
@@ -118,8 +119,8 @@ fn listing(ctx: &mut Ctx, args: &mut Args, what: Listing) -> Result<Reply> {
     hash::for_each(&ctx.batch, &key, what != Listing::Fields, |e| {
         match what {
             Listing::Fields => items.push(Reply::Bulk(e.name)),
-            Listing::Values => items.push(value_reply(e.content)),
-            Listing::Both => pairs.push((Reply::Bulk(e.name), value_reply(e.content))),
+            Listing::Values => items.push(content_reply(e.content)?),
+            Listing::Both => pairs.push((Reply::Bulk(e.name), content_reply(e.content)?)),
         }
         Ok(())
     })?;
@@ -129,13 +130,9 @@ fn listing(ctx: &mut Ctx, args: &mut Args, what: Listing) -> Result<Reply> {
     })
 }
 
-/// A field's value as a reply: a large one is streamed from its file.
-fn value_reply(content: Option<Value>) -> Reply {
-    match content {
-        Some(Value::Bytes(b)) => Reply::Bulk(b),
-        Some(Value::File { file, len }) => Reply::Stored(StoredValue { file, len }),
-        None => Reply::Bulk(Bytes::new()),
-    }
+/// A field's value as read with it: a large one is streamed from its file.
+fn content_reply(content: Option<Value>) -> Result<Reply> {
+    content.map_or(Ok(Reply::Bulk(Bytes::new())), value_reply)
 }
 
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -175,7 +172,8 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
     let field = args.bytes()?;
     let by = LongDouble::parse(&args.bytes()?).ok_or_else(Error::not_float)?;
-    if !by.is_finite() {
+    // Only an infinity fails to stay finite when 0 is added.
+    if by.add(LongDouble::ZERO).is_none() {
         return Err(Error::reply("ERR value is NaN or Infinity"));
     }
     let current = match hash::get(&ctx.batch, &key, &field)? {
@@ -184,11 +182,10 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         }
         None => LongDouble::ZERO,
     };
-    let next = current.add(by);
-    if !next.is_finite() {
-        return Err(Error::reply("ERR increment would produce NaN or Infinity"));
-    }
-    let text = Bytes::from(next.to_human_string());
+    let next = current
+        .add(by)
+        .ok_or(Error::reply("ERR increment would produce NaN or Infinity"))?;
+    let text = Bytes::from(next.to_human());
     hash::set(
         &mut ctx.batch,
         &key,
@@ -227,7 +224,11 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     };
     let mut fields = Vec::new();
     let mut take = |e: Element| {
-        let value = with_values.then(|| value_reply(e.content));
+        let value = if with_values {
+            Some(content_reply(e.content)?)
+        } else {
+            None
+        };
         fields.push((Reply::Bulk(e.name), value));
         Ok(())
     };
@@ -270,7 +271,7 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let next = hash::scan(&ctx.batch, &key, &meta, start, options.count, |e| {
         if options.matches(&e.name) {
             items.push(Reply::Bulk(e.name));
-            items.push(value_reply(e.content));
+            items.push(content_reply(e.content)?);
         }
         Ok(())
     })?;

@@ -4,27 +4,39 @@
 //! part of the table: name, arity, flags and key positions as Redis declares them. COMMAND,
 //! arity checks, authentication, key locking and the choice of thread all read that table, so
 //! a handler only parses its arguments and calls the store.
+//!
+//! The connection's state decides what happens to a request before it runs: inside MULTI it is
+//! queued (`transactions`), a RESP2 client subscribed to channels may only run the pub/sub
+//! commands (`pubsub`), and once it has run, MONITOR clients are told (`monitor`).
 
 pub mod args;
+mod bitmaps;
+mod command;
 mod connection;
 mod cursor;
+mod docs;
 mod hashes;
 mod keys;
+mod monitor;
+mod pubsub;
 mod server;
 mod sets;
 mod strings;
+mod transactions;
 mod zsets;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use bytes::Bytes;
 
 pub use args::Args;
+pub use transactions::Transaction;
 
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
-use crate::server::{Server, Session};
+use crate::server::{Server, Session, SlowLog};
 use crate::store::{Batch, KeyId, Mode, Store};
 
 /// What a handler works with: the server, the client's session, and a batch over the store
@@ -62,6 +74,8 @@ pub enum Flag {
     NoAuth,
     NoMulti,
     AllowBusy,
+    Pubsub,
+    SkipSlowlog,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
     /// dredis: runs with every key locked (FLUSHALL, FLUSHDB).
@@ -83,6 +97,8 @@ impl Flag {
             Flag::NoAuth => "no_auth",
             Flag::NoMulti => "no_multi",
             Flag::AllowBusy => "allow_busy",
+            Flag::Pubsub => "pubsub",
+            Flag::SkipSlowlog => "skip_slowlog",
             Flag::NoDisk | Flag::Exclusive => return None,
         })
     }
@@ -231,15 +247,31 @@ fn container(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Err(Error::syntax())
 }
 
+/// The reply of a container's HELP subcommand, as Redis's `addReplyHelp`: a title, the
+/// given lines, then HELP itself.
+pub fn help(container: &str, lines: &[&'static str]) -> Reply {
+    let title = format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    let mut out = vec![Reply::Status(title.into())];
+    out.extend(lines.iter().map(|l| Reply::Status((*l).into())));
+    out.push(Reply::Status("HELP".into()));
+    out.push(Reply::Status("    Prints this help.".into()));
+    Reply::Array(out)
+}
+
 /// Every command, family by family.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        bitmaps::COMMANDS,
+        command::COMMANDS,
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
+        monitor::COMMANDS,
+        pubsub::COMMANDS,
         server::COMMANDS,
         sets::COMMANDS,
         strings::COMMANDS,
+        transactions::COMMANDS,
         zsets::COMMANDS,
     ]
     .into_iter()
@@ -259,8 +291,9 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
 
 /// How a request will run, decided before running it.
 pub enum Plan {
-    /// An error reply, without running anything.
-    Reject(Error),
+    /// An error reply, without running anything; with the full name of the command refused,
+    /// when it is known (for INFO's rejected_calls).
+    Reject(Error, Option<&'static str>),
     /// A resolved command (or subcommand) with its full name, e.g. `client|setname`.
     Run {
         command: &'static Command,
@@ -272,11 +305,11 @@ pub enum Plan {
 pub fn plan(argv: &[Arg]) -> Plan {
     let name = argv[0].as_bytes().unwrap_or(b"");
     let Some(command) = lookup(name) else {
-        return Plan::Reject(unknown_command(argv));
+        return Plan::Reject(unknown_command(argv), None);
     };
     if command.subcommands.is_empty() {
         if !command.arity_ok(argv.len()) {
-            return Plan::Reject(Error::wrong_arity(command.name));
+            return Plan::Reject(Error::wrong_arity(command.name), Some(command.name));
         }
         return Plan::Run {
             command,
@@ -291,7 +324,7 @@ pub fn plan(argv: &[Arg]) -> Plan {
                 full_name: command.name,
             };
         }
-        return Plan::Reject(Error::wrong_arity(command.name));
+        return Plan::Reject(Error::wrong_arity(command.name), Some(command.name));
     }
     let sub_name = argv[1].as_bytes().unwrap_or(b"");
     let sub = command
@@ -299,20 +332,29 @@ pub fn plan(argv: &[Arg]) -> Plan {
         .iter()
         .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub_name));
     let Some(sub) = sub else {
-        return Plan::Reject(Error::new(format!(
+        let error = Error::new(format!(
             "ERR unknown subcommand '{}'. Try {} HELP.",
             truncated(sub_name, 128),
             command.name.to_ascii_uppercase()
-        )));
+        ));
+        // Not counted as a call of the container, as Redis.
+        return Plan::Reject(error, None);
     };
     let full_name = full_name(command, sub);
     if !sub.arity_ok(argv.len()) {
-        return Plan::Reject(Error::wrong_arity(full_name));
+        return Plan::Reject(Error::wrong_arity(full_name), Some(full_name));
     }
     Plan::Run {
         command: sub,
         full_name,
     }
+}
+
+/// The full name of every command and subcommand (`get`, `client|list`).
+pub fn full_names() -> impl Iterator<Item = &'static str> {
+    all().flat_map(|c| {
+        std::iter::once(c.name).chain(c.subcommands.iter().map(move |s| full_name(c, s)))
+    })
 }
 
 /// `container|sub`, built once per subcommand.
@@ -374,19 +416,28 @@ pub enum Outcome {
     NeedsDisk(Vec<Arg>),
 }
 
-/// Runs one request to its reply: checks, key locks, the handler, then the batch's commit.
+/// Runs one request to its reply: the checks of [`admit`], queueing inside MULTI, key locks,
+/// the handler, the batch's commit, then the line for MONITOR clients.
 ///
 /// On the connection's task only two kinds of request run: commands that touch no file
 /// (PING, SELECT, ...), and read-only commands whose files are all in the cache and whose
 /// keys can be locked without waiting (a hot GET). Anything else comes back as
 /// [`Outcome::NeedsDisk`].
 pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: Thread) -> Outcome {
-    let (command, full_name) = match plan(&argv) {
-        Plan::Reject(e) => return Outcome::Reply(error_reply(e)),
-        Plan::Run { command, full_name } => (command, full_name),
+    let reject = |error, command| {
+        let reply = error_reply(error);
+        server.stats.rejected(command, &reply);
+        Outcome::Reply(reply)
     };
-    if !session.authenticated && !command.has(Flag::NoAuth) {
-        return Outcome::Reply(error_reply(Error::reply(crate::error::NOAUTH)));
+    let (command, full_name) = match admit(server, session, &argv) {
+        Ok(resolved) => resolved,
+        Err((error, command)) => {
+            transactions::refused(session);
+            return reject(error, command);
+        }
+    };
+    if transactions::queues(session, command) {
+        return Outcome::Reply(transactions::queue(session, argv));
     }
     let on_connection = thread == Thread::Connection;
     let no_disk = command.has(Flag::NoDisk);
@@ -398,13 +449,17 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     }
     let key_names = match key_names(command, &mut argv) {
         Ok(k) => k,
-        Err(e) => return Outcome::Reply(error_reply(e)),
+        Err(e) => return reject(e, Some(full_name)),
     };
     let store = &server.store;
     let db = session.db;
     let keys = key_names.iter().map(|k| (db, k));
+    // Inside EXEC every key is locked already.
+    let already_locked = session.in_transaction;
     let _guard = match () {
-        _ if no_disk || key_names.is_empty() && !command.has(Flag::Exclusive) => None,
+        _ if no_disk || already_locked || key_names.is_empty() && !command.has(Flag::Exclusive) => {
+            None
+        }
         _ if command.has(Flag::Exclusive) => Some(store.locks.lock_all()),
         _ if on_connection => match store.locks.try_read(keys) {
             Some(guard) => Some(guard),
@@ -414,6 +469,8 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // A cache-only attempt may fail half-way: keep the arguments to run it again.
     let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
+    let monitored = monitor::describe(server, command, &argv);
+    let logged = SlowLog::capture(&server.config.settings, full_name, &argv);
     let skip = if full_name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
     let mode = if on_connection {
@@ -423,6 +480,7 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     };
     // Before the handler runs, as in Redis: CLIENT LIST/INFO show `cmd=client|list`.
     session.client.note_command(full_name);
+    let started = Instant::now();
     let mut ctx = Ctx {
         server,
         session,
@@ -437,11 +495,49 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     if let (Err(Error::NotCached), Some(argv)) = (&result, retry) {
         return Outcome::NeedsDisk(argv);
     }
-    server
-        .stats
-        .commands
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Outcome::Reply(result.unwrap_or_else(error_reply))
+    let reply = result.unwrap_or_else(error_reply);
+    let elapsed = server.stats.ran(full_name, started, &reply);
+    if let Some(args) = logged {
+        server
+            .slowlog
+            .record(&server.config.settings, elapsed, args, &session.client);
+    }
+    if let Some(args) = monitored {
+        monitor::feed(server, session, &args);
+    }
+    Outcome::Reply(reply)
+}
+
+/// The checks a request passes before it runs or is queued: a known command with the right
+/// number of arguments, authentication, and what the connection's state allows. Inside EXEC
+/// the queued commands passed them when they were queued.
+///
+/// A refusal carries the refused command's name, when known, for INFO's rejected calls.
+fn admit(
+    server: &Server,
+    session: &Session,
+    argv: &[Arg],
+) -> std::result::Result<(&'static Command, &'static str), (Error, Option<&'static str>)> {
+    let (command, full_name) = match plan(argv) {
+        Plan::Reject(e, command) => return Err((e, command)),
+        Plan::Run { command, full_name } => (command, full_name),
+    };
+    if session.in_transaction {
+        return Ok((command, full_name));
+    }
+    let refuse = |e| (e, Some(full_name));
+    // A password set at runtime (CONFIG SET requirepass) applies to clients not yet in.
+    if !session.authenticated && !command.has(Flag::NoAuth) && server.requires_auth() {
+        return Err(refuse(Error::reply(crate::error::NOAUTH)));
+    }
+    if session.multi.is_some() && command.has(Flag::NoMulti) {
+        return Err(refuse(Error::reply(
+            "ERR Command not allowed inside a transaction",
+        )));
+    }
+    pubsub::check_context(session, full_name).map_err(refuse)?;
+    monitor::check_context(session, command).map_err(refuse)?;
+    Ok((command, full_name))
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

@@ -1,15 +1,15 @@
-//! Server commands: FLUSHALL, FLUSHDB, DBSIZE, COMMAND, INFO, CONFIG, SHUTDOWN, TIME.
+//! Server commands: FLUSHALL, FLUSHDB, DBSIZE, SHUTDOWN, TIME, LASTSAVE, WAIT, INFO, CONFIG,
+//! SLOWLOG, MEMORY, DEBUG.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use super::{
-    all, key_positions, legacy_range, lookup, Args, Command, Ctx, Flag, Flag::*, KeySpec, NO_KEYS,
-};
-use crate::config::{PARAMETERS, REDIS_VERSION};
+use super::{help, Args, Command, Ctx, Flag::*, KeySpec, NO_KEYS};
+use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result};
 use crate::glob;
-use crate::protocol::{Arg, Reply};
+use crate::protocol::Reply;
 use crate::server::Close;
 
 /// FLUSHALL/FLUSHDB take an optional ASYNC or SYNC: deletion is always in the background.
@@ -71,257 +71,57 @@ fn time(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
     ]))
 }
 
-// ---- COMMAND ----
-
-fn status_set(items: impl IntoIterator<Item = &'static str>) -> Reply {
-    Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
+/// LASTSAVE: the Unix time of the last save. dredis saves every write as it happens and takes
+/// no snapshots yet: the time the server started.
+fn lastsave(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::Int(ctx.server.started_unix))
 }
 
-fn field(name: &'static str, value: Reply) -> (Reply, Reply) {
-    (Reply::bulk(name), value)
-}
-
-/// A key spec as COMMAND describes it.
-fn key_spec(command: &Command, spec: &KeySpec) -> Reply {
-    let flags = if command.has(Flag::Write) {
-        ["RW", "update"]
-    } else {
-        ["RO", "access"]
-    };
-    let (begin, find) = match *spec {
-        KeySpec::Range { first, last, step } => (
-            first,
-            Reply::Map(vec![
-                field("type", Reply::bulk("range")),
-                field(
-                    "spec",
-                    Reply::Map(vec![
-                        field(
-                            "lastkey",
-                            Reply::Int(i64::from(if last < 0 { last } else { last - first })),
-                        ),
-                        field("keystep", Reply::Int(i64::from(step))),
-                        field("limit", Reply::Int(0)),
-                    ]),
-                ),
-            ]),
-        ),
-        KeySpec::Counted {
-            numkeys,
-            first,
-            step,
-        } => (
-            numkeys,
-            Reply::Map(vec![
-                field("type", Reply::bulk("keynum")),
-                field(
-                    "spec",
-                    Reply::Map(vec![
-                        field("keynumidx", Reply::Int(0)),
-                        field("firstkey", Reply::Int(i64::from(first))),
-                        field("keystep", Reply::Int(i64::from(step))),
-                    ]),
-                ),
-            ]),
-        ),
-    };
-    Reply::Map(vec![
-        field("flags", status_set(flags)),
-        field(
-            "begin_search",
-            Reply::Map(vec![
-                field("type", Reply::bulk("index")),
-                field(
-                    "spec",
-                    Reply::Map(vec![field("index", Reply::Int(i64::from(begin)))]),
-                ),
-            ]),
-        ),
-        field("find_keys", find),
-    ])
-}
-
-/// One command's entry in COMMAND's reply: name, arity, flags, first key, last key, step,
-/// ACL categories, tips, key specs, subcommands.
-fn command_info(command: &'static Command, name: String) -> Reply {
-    let mut flags: Vec<&'static str> = command
-        .flags
-        .iter()
-        .filter_map(|f| f.redis_name())
-        .collect();
-    if command
-        .keys
-        .iter()
-        .any(|k| matches!(k, KeySpec::Counted { .. }))
-    {
-        flags.push("movablekeys");
+/// WAIT numreplicas timeout: the number of replicas that acknowledged this client's writes.
+/// dredis has no replicas, so the answer is 0, at once (Redis would wait for the timeout
+/// when asked for more than it has).
+fn wait(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    args.int()?;
+    let timeout = crate::number::parse_i64(&args.bytes()?).ok_or(Error::reply(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout < 0 {
+        return Err(Error::reply("ERR timeout is negative"));
     }
-    let (first, last, step) = legacy_range(command.keys);
-    // As Redis: tips and key specs are sets, subcommands an array (an empty set when none).
-    let subcommands = if command.subcommands.is_empty() {
-        Reply::Set(Vec::new())
-    } else {
-        Reply::Array(
-            command
-                .subcommands
-                .iter()
-                .map(|sub| command_info(sub, format!("{}|{}", command.name, sub.name)))
-                .collect(),
-        )
-    };
-    Reply::Array(vec![
-        Reply::bulk(name),
-        Reply::Int(i64::from(command.arity)),
-        status_set(flags),
-        Reply::Int(i64::from(first)),
-        Reply::Int(i64::from(last)),
-        Reply::Int(i64::from(step)),
-        status_set(command.acl.iter().copied()),
-        Reply::Set(Vec::new()),
-        Reply::Set(
-            command
-                .keys
-                .iter()
-                .map(|spec| key_spec(command, spec))
-                .collect(),
-        ),
-        subcommands,
-    ])
-}
-
-/// COMMAND: every command's entry.
-fn command(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
-    Ok(Reply::Array(
-        all().map(|c| command_info(c, c.name.to_string())).collect(),
-    ))
-}
-
-/// COMMAND COUNT
-fn command_count(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
-    Ok(Reply::Int(all().count() as i64))
-}
-
-/// COMMAND INFO [name ...]: entries of the named commands (nil for unknown ones).
-fn command_info_cmd(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if args.is_empty() {
-        return Ok(Reply::Array(
-            all().map(|c| command_info(c, c.name.to_string())).collect(),
-        ));
-    }
-    let names = args.rest()?;
-    Ok(Reply::Array(
-        names
-            .iter()
-            .map(|n| lookup_full(n).map_or(Reply::Nil, |(c, name)| command_info(c, name)))
-            .collect(),
-    ))
-}
-
-/// A command by its full name, `get` or `container|sub` as Redis names subcommands, with
-/// that name in lower case.
-fn lookup_full(name: &[u8]) -> Option<(&'static Command, String)> {
-    let mut parts = name.splitn(2, |&b| b == b'|');
-    let command = lookup(parts.next()?)?;
-    match parts.next() {
-        None => Some((command, command.name.to_string())),
-        Some(sub) => command
-            .subcommands
-            .iter()
-            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
-            .map(|s| (s, format!("{}|{}", command.name, s.name))),
-    }
-}
-
-/// COMMAND LIST [FILTERBY MODULE name|ACLCAT category|PATTERN pattern]: every command
-/// name, subcommands included (`client|setname`).
-fn command_list(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    type Filter = Box<dyn Fn(&Command, &str) -> bool>;
-    let keep: Filter = match args.remaining() {
-        0 => Box::new(|_, _| true),
-        3 if args.eat("FILTERBY") => {
-            let kind = args.word()?;
-            let arg = args.bytes()?;
-            match kind.as_str() {
-                // dredis loads no modules.
-                "MODULE" => Box::new(|_, _| false),
-                "ACLCAT" => {
-                    let category = format!("@{}", String::from_utf8_lossy(&arg));
-                    Box::new(move |c, _| c.acl.iter().any(|a| a.eq_ignore_ascii_case(&category)))
-                }
-                "PATTERN" => Box::new(move |_, name| glob::matches_nocase(&arg, name.as_bytes())),
-                _ => return Err(Error::syntax()),
-            }
-        }
-        _ => return Err(Error::syntax()),
-    };
-    let mut names = Vec::new();
-    for command in all() {
-        if keep(command, command.name) {
-            names.push(Reply::bulk(command.name));
-        }
-        for sub in command.subcommands {
-            let name = format!("{}|{}", command.name, sub.name);
-            if keep(sub, &name) {
-                names.push(Reply::bulk(name));
-            }
-        }
-    }
-    Ok(Reply::Array(names))
-}
-
-/// COMMAND GETKEYS command [arg ...]: the keys a request would touch.
-fn command_getkeys(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let argv: Vec<Arg> = args.rest()?.into_iter().map(Arg::Bytes).collect();
-    let command = lookup(argv[0].as_bytes().unwrap_or(b""))
-        .ok_or(Error::reply("ERR Invalid command specified"))?;
-    // Redis checks for keys before it checks the arity.
-    if command.keys.is_empty() {
-        return Err(Error::reply("ERR The command has no key arguments"));
-    }
-    if !command.arity_ok(argv.len()) {
-        return Err(Error::reply(
-            "ERR Invalid number of arguments specified for command",
-        ));
-    }
-    let positions = key_positions(command.keys, &argv);
-    if positions.is_empty() {
-        return Err(Error::reply("ERR The command has no key arguments"));
-    }
-    Ok(Reply::Array(
-        positions
-            .into_iter()
-            .map(|i| Reply::bulk(argv[i].as_bytes().unwrap_or_default().to_vec()))
-            .collect(),
-    ))
+    Ok(Reply::Int(0))
 }
 
 // ---- INFO ----
 
-const SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "keyspace",
+/// Every section in the order INFO prints them, and whether a bare INFO (`default`) shows it.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
 ];
 
-/// INFO [section ...]: the server's state as `field:value` lines, by section.
+/// INFO [section ...]: the server's state as `field:value` lines, by section. `default` (or no
+/// argument) is the usual sections, `all` and `everything` every one.
 fn info(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let asked: Vec<String> = args
         .rest()?
         .iter()
         .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
         .collect();
-    let everything = asked.is_empty()
-        || asked
-            .iter()
-            .any(|s| matches!(s.as_str(), "all" | "everything" | "default"));
+    let all = asked.iter().any(|s| s == "all" || s == "everything");
+    let default = asked.is_empty() || asked.iter().any(|s| s == "default");
     let mut out = String::new();
-    for section in SECTIONS {
-        if everything || asked.iter().any(|s| s == section) {
+    for &(section, in_default) in SECTIONS {
+        if all || (default && in_default) || asked.iter().any(|s| s == section) {
             if !out.is_empty() {
                 out.push_str("\r\n");
             }
@@ -331,120 +131,187 @@ fn info(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Verbatim(out.into()))
 }
 
-/// The `field:value` lines of one INFO section, after its `# Title` line.
+/// A `field:value` pair of INFO.
+fn kv(name: &str, value: impl ToString) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
+/// The `field:value` lines of one INFO section, after its `# Title` line. Every value is read
+/// from a counter, a setting or /proc: nothing here walks the data.
 fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
     let server = ctx.server;
     let config = &server.config;
+    let settings = &config.settings;
+    let stats = &server.stats;
     let uptime = server.started.elapsed().as_secs();
-    let title = section[..1].to_ascii_uppercase() + &section[1..];
+    let title = match section {
+        "cpu" => "CPU".to_string(),
+        _ => section[..1].to_ascii_uppercase() + &section[1..],
+    };
     let fields: Vec<(String, String)> = match section {
         "server" => vec![
-            ("redis_version".into(), REDIS_VERSION.into()),
-            ("redis_git_sha1".into(), "00000000".into()),
-            ("redis_git_dirty".into(), "0".into()),
-            ("redis_mode".into(), "standalone".into()),
-            ("dredis_version".into(), env!("CARGO_PKG_VERSION").into()),
-            (
-                "os".into(),
-                format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            kv("redis_version", REDIS_VERSION),
+            kv("redis_git_sha1", "00000000"),
+            kv("redis_git_dirty", 0),
+            kv("redis_build_id", "0"),
+            kv("redis_mode", "standalone"),
+            kv("dredis_version", env!("CARGO_PKG_VERSION")),
+            kv("os", os_name()),
+            kv("arch_bits", usize::BITS),
+            kv("monotonic_clock", "POSIX clock_gettime"),
+            kv("multiplexing_api", "epoll"),
+            kv("process_id", std::process::id()),
+            kv("process_supervised", "no"),
+            kv("run_id", &server.run_id),
+            kv("tcp_port", config.port),
+            kv(
+                "server_time_usec",
+                std::time::UNIX_EPOCH
+                    .elapsed()
+                    .unwrap_or_default()
+                    .as_micros(),
             ),
-            ("arch_bits".into(), usize::BITS.to_string()),
-            ("multiplexing_api".into(), "epoll".into()),
-            ("process_id".into(), std::process::id().to_string()),
-            ("run_id".into(), server.run_id.clone()),
-            ("tcp_port".into(), config.port.to_string()),
-            (
-                "server_time_usec".into(),
-                (crate::store::now_ms() * 1000).to_string(),
-            ),
-            ("uptime_in_seconds".into(), uptime.to_string()),
-            ("uptime_in_days".into(), (uptime / 86400).to_string()),
-            ("hz".into(), "10".into()),
-            (
-                "executable".into(),
+            kv("uptime_in_seconds", uptime),
+            kv("uptime_in_days", uptime / 86400),
+            kv("hz", settings.int(P::Hz)),
+            kv("configured_hz", settings.int(P::Hz)),
+            kv(
+                "executable",
                 std::env::current_exe()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             ),
-            (
-                "config_file".into(),
+            kv(
+                "config_file",
                 config
                     .config_file
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             ),
-            ("data_dir".into(), config.dir.display().to_string()),
-        ],
-        "clients" => vec![
-            (
-                "connected_clients".into(),
-                server.clients.count().to_string(),
+            kv("io_threads_active", 0),
+            kv(
+                "listener0",
+                format!("name=tcp,bind={},port={}", config.host, config.port),
             ),
-            ("cluster_connections".into(), "0".into()),
-            ("maxclients".into(), config.maxclients.to_string()),
-            ("blocked_clients".into(), "0".into()),
-            ("tracking_clients".into(), "0".into()),
+            kv("data_dir", config.dir.display()),
         ],
-        "memory" => {
-            let rss = resident_bytes();
+        "clients" => {
+            let clients = server.clients.list();
+            let biggest_input = clients
+                .iter()
+                .map(|c| c.info().qbuf_capacity)
+                .max()
+                .unwrap_or(0);
             vec![
-                ("used_memory".into(), rss.to_string()),
-                ("used_memory_human".into(), human_bytes(rss)),
-                ("used_memory_rss".into(), rss.to_string()),
-                ("used_memory_rss_human".into(), human_bytes(rss)),
-                ("maxmemory".into(), "0".into()),
-                ("maxmemory_human".into(), "0B".into()),
-                ("maxmemory_policy".into(), "noeviction".into()),
-                ("mem_allocator".into(), "libc".into()),
+                kv("connected_clients", clients.len()),
+                kv("cluster_connections", 0),
+                kv("maxclients", settings.int(P::Maxclients)),
+                kv("client_recent_max_input_buffer", biggest_input),
+                kv("client_recent_max_output_buffer", 0),
+                kv("blocked_clients", 0),
+                kv("tracking_clients", 0),
+                kv("pubsub_clients", 0),
+                kv("watching_clients", 0),
+                kv("clients_in_timeout_table", 0),
+                kv("total_watched_keys", 0),
+                kv("total_blocking_keys", 0),
+                kv("total_blocking_keys_on_nokey", 0),
+            ]
+        }
+        "memory" => {
+            let memory = ProcessMemory::read();
+            let total = system_memory();
+            let maxmemory = settings.show(P::Maxmemory);
+            let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+            vec![
+                kv("used_memory", memory.used),
+                kv("used_memory_human", human_bytes(memory.used)),
+                kv("used_memory_rss", memory.rss),
+                kv("used_memory_rss_human", human_bytes(memory.rss)),
+                kv("used_memory_peak", memory.peak),
+                kv("used_memory_peak_human", human_bytes(memory.peak)),
+                kv(
+                    "used_memory_peak_perc",
+                    format!("{:.2}%", 100.0 * ratio(memory.used, memory.peak)),
+                ),
+                kv("total_system_memory", total),
+                kv("total_system_memory_human", human_bytes(total)),
+                kv("used_memory_lua", 0),
+                kv("maxmemory", &maxmemory),
+                kv(
+                    "maxmemory_human",
+                    human_bytes(maxmemory.parse().unwrap_or(0)),
+                ),
+                kv("maxmemory_policy", settings.show(P::MaxmemoryPolicy)),
+                kv(
+                    "mem_fragmentation_ratio",
+                    format!("{:.2}", ratio(memory.rss, memory.used)),
+                ),
+                kv("mem_allocator", "libc"),
+                kv("lazyfree_pending_objects", 0),
             ]
         }
         "persistence" => vec![
-            ("loading".into(), "0".into()),
-            ("async_loading".into(), "0".into()),
-            ("rdb_changes_since_last_save".into(), "0".into()),
-            ("rdb_bgsave_in_progress".into(), "0".into()),
-            (
-                "rdb_last_save_time".into(),
-                (crate::store::now_ms() / 1000 - uptime as i64).to_string(),
-            ),
-            ("rdb_last_bgsave_status".into(), "ok".into()),
-            ("aof_enabled".into(), "0".into()),
-            ("aof_rewrite_in_progress".into(), "0".into()),
-            ("aof_last_write_status".into(), "ok".into()),
-            ("fsync_policy".into(), config.fsync.name().into()),
+            kv("loading", 0),
+            kv("async_loading", 0),
+            kv("rdb_changes_since_last_save", 0),
+            kv("rdb_bgsave_in_progress", 0),
+            kv("rdb_last_save_time", server.started_unix),
+            kv("rdb_last_bgsave_status", "ok"),
+            kv("rdb_last_bgsave_time_sec", -1),
+            kv("rdb_saves", 0),
+            kv("aof_enabled", i32::from(settings.flag(P::Appendonly))),
+            kv("aof_rewrite_in_progress", 0),
+            kv("aof_rewrite_scheduled", 0),
+            kv("aof_last_write_status", "ok"),
+            kv("fsync_policy", config.fsync.name()),
         ],
         "stats" => vec![
-            (
-                "total_connections_received".into(),
-                server.stats.connections.load(Ordering::Relaxed).to_string(),
+            kv(
+                "total_connections_received",
+                stats.connections.load(Ordering::Relaxed),
             ),
-            (
-                "total_commands_processed".into(),
-                server.stats.commands.load(Ordering::Relaxed).to_string(),
+            kv(
+                "total_commands_processed",
+                stats.commands.load(Ordering::Relaxed),
             ),
-            (
-                "rejected_connections".into(),
-                server
-                    .stats
-                    .rejected_connections
-                    .load(Ordering::Relaxed)
-                    .to_string(),
+            kv("instantaneous_ops_per_sec", stats.ops_per_sec()),
+            kv(
+                "rejected_connections",
+                stats.rejected_connections.load(Ordering::Relaxed),
             ),
+            kv("expired_keys", stats.expired_keys.load(Ordering::Relaxed)),
+            kv("evicted_keys", 0),
+            kv("pubsub_channels", 0),
+            kv("pubsub_patterns", 0),
+            kv("total_error_replies", stats.error_replies()),
         ],
         "replication" => vec![
-            ("role".into(), "master".into()),
-            ("connected_slaves".into(), "0".into()),
-            ("master_replid".into(), server.run_id.clone()),
-            ("master_repl_offset".into(), "0".into()),
+            kv("role", "master"),
+            kv("connected_slaves", 0),
+            kv("master_failover_state", "no-failover"),
+            kv("master_replid", &server.run_id),
+            kv("master_replid2", "0".repeat(40)),
+            kv("master_repl_offset", 0),
+            kv("second_repl_offset", -1),
+            kv("repl_backlog_active", 0),
+            kv("repl_backlog_size", 1 << 20),
+            kv("repl_backlog_first_byte_offset", 0),
+            kv("repl_backlog_histlen", 0),
         ],
         "cpu" => {
             let (user, system) = cpu_seconds();
             vec![
-                ("used_cpu_sys".into(), format!("{system:.6}")),
-                ("used_cpu_user".into(), format!("{user:.6}")),
+                kv("used_cpu_sys", format!("{system:.6}")),
+                kv("used_cpu_user", format!("{user:.6}")),
+                kv("used_cpu_sys_children", "0.000000"),
+                kv("used_cpu_user_children", "0.000000"),
             ]
         }
+        "commandstats" => stats.command_lines(),
+        "errorstats" => stats.error_lines(),
+        "cluster" => vec![kv("cluster_enabled", 0)],
         "keyspace" => {
             let mut dbs = Vec::new();
             for db in 0..ctx.store().databases() {
@@ -460,11 +327,6 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
         }
         _ => Vec::new(),
     };
-    let title = if section == "cpu" {
-        "CPU".to_string()
-    } else {
-        title
-    };
     let _ = write!(out, "# {title}\r\n");
     for (name, value) in fields {
         let _ = write!(out, "{name}:{value}\r\n");
@@ -472,15 +334,46 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-/// Resident memory of this process, from /proc.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
+/// The kernel as Redis's `os` field shows it: `Linux 6.1.0 x86_64`.
+fn os_name() -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("Linux {} {}", release.trim(), std::env::consts::ARCH)
+}
+
+/// This process's memory, from /proc/self/status: `used` is its anonymous resident memory
+/// (heap and stacks: what the allocator holds), `rss` all of its resident memory, `peak`
+/// the highest `rss` so far.
+struct ProcessMemory {
+    used: u64,
+    rss: u64,
+    peak: u64,
+}
+
+impl ProcessMemory {
+    fn read() -> ProcessMemory {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        ProcessMemory {
+            used: kilobytes(&status, "RssAnon:"),
+            rss: kilobytes(&status, "VmRSS:"),
+            peak: kilobytes(&status, "VmHWM:"),
+        }
+    }
+}
+
+/// The `Name:   123 kB` line of a /proc file, in bytes.
+fn kilobytes(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// The machine's memory (total_system_memory).
+fn system_memory() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    kilobytes(&meminfo, "MemTotal:")
 }
 
 fn human_bytes(n: u64) -> String {
@@ -510,76 +403,375 @@ fn cpu_seconds() -> (f64, f64) {
 
 // ---- CONFIG ----
 
-/// CONFIG GET parameter [parameter ...]: matching parameters and their values (glob patterns).
+/// CONFIG GET parameter [parameter ...]: matching parameters and their values. A name is
+/// echoed as the client spelled it; a glob pattern brings every matching name and alias.
 fn config_get(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let patterns = args.rest()?;
+    let settings = &ctx.server.config.settings;
+    let mut seen: Vec<String> = Vec::new();
     let mut pairs = Vec::new();
-    for name in PARAMETERS {
-        if patterns
-            .iter()
-            .any(|p| glob::matches_nocase(p, name.as_bytes()))
+    for asked in args.rest()? {
+        if !asked.iter().any(|c| b"*?[".contains(c)) {
+            let lower = String::from_utf8_lossy(&asked).to_ascii_lowercase();
+            if let Some(p) = P::lookup(&asked).filter(|_| !seen.contains(&lower)) {
+                pairs.push((Reply::Bulk(asked.clone()), Reply::bulk(settings.show(p))));
+                seen.push(lower);
+            }
+            continue;
+        }
+        for (name, value) in settings.matching(|name| glob::matches_nocase(&asked, name.as_bytes()))
         {
-            // A name asked for without wildcards is echoed as the client spelled it, as Redis.
-            let spelled = patterns.iter().find(|p| {
-                !p.iter().any(|c| b"*?[".contains(c)) && p.eq_ignore_ascii_case(name.as_bytes())
-            });
-            if let Some(value) = ctx.server.config.get(name) {
-                let name = spelled.map_or_else(|| Reply::bulk(*name), |p| Reply::Bulk(p.clone()));
-                pairs.push((name, Reply::bulk(value)));
+            if !seen.iter().any(|s| s == name) {
+                pairs.push((Reply::bulk(name), Reply::bulk(value)));
+                seen.push(name.to_string());
             }
         }
     }
     Ok(Reply::Map(pairs))
 }
 
-const COMMAND_SUBCOMMANDS: &[Command] = &[
+/// CONFIG SET parameter value [parameter value ...]: all of them or, on any error, none.
+fn config_set(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if !args.remaining().is_multiple_of(2) {
+        return Err(Error::syntax());
+    }
+    let words = args.rest()?;
+    let pairs: Vec<(&[u8], &[u8])> = words.chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+    ctx.server
+        .config
+        .settings
+        .set_many(&pairs)
+        .map_err(|e| Error::new(e.to_string()))?;
+    Ok(Reply::ok())
+}
+
+/// CONFIG RESETSTAT: INFO's counters back to zero (the slow log stays: SLOWLOG RESET).
+fn config_resetstat(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    ctx.server.stats.reset();
+    Ok(Reply::ok())
+}
+
+/// CONFIG REWRITE: write the current values into the `--config` file.
+fn config_rewrite(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    let config = &ctx.server.config;
+    let Some(path) = &config.config_file else {
+        return Err(Error::reply(
+            "ERR The server is running without a config file",
+        ));
+    };
+    config
+        .rewrite(path)
+        .map_err(|e| Error::new(format!("ERR Rewriting config file: {e}")))?;
+    tracing::warn!("CONFIG REWRITE executed with success.");
+    Ok(Reply::ok())
+}
+
+fn config_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(help(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    ))
+}
+
+// ---- SLOWLOG ----
+
+/// SLOWLOG GET [count]: the newest entries (10 by default, all with -1), each as
+/// [id, unix time, microseconds, arguments, client address, client name].
+fn slowlog_get(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let count = if args.is_empty() {
+        10
+    } else {
+        crate::number::parse_i64(&args.bytes()?)
+            .filter(|&n| n >= -1)
+            .ok_or(Error::reply(
+                "ERR count should be greater than or equal to -1",
+            ))?
+    };
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let mut entries = Vec::new();
+    ctx.server.slowlog.newest(count, |e| {
+        entries.push(Reply::Array(vec![
+            Reply::Int(e.id as i64),
+            Reply::Int(e.time),
+            Reply::Int(e.micros as i64),
+            Reply::Array(e.args.iter().cloned().map(Reply::Bulk).collect()),
+            Reply::bulk(e.addr.clone()),
+            Reply::Bulk(e.name.clone()),
+        ]))
+    });
+    Ok(Reply::Array(entries))
+}
+
+/// SLOWLOG LEN
+fn slowlog_len(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::Int(ctx.server.slowlog.len() as i64))
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    ctx.server.slowlog.reset();
+    Ok(Reply::ok())
+}
+
+fn slowlog_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(help(
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    ))
+}
+
+// ---- MEMORY ----
+
+/// MEMORY USAGE key [SAMPLES count]: the bytes the key takes on disk, its files and
+/// directories, estimated from `count` entries of each directory (5 by default, 0 for all);
+/// nil when there is no such key.
+fn memory_usage(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let id = ctx.key(args.bytes()?);
+    let mut samples = 5;
+    while !args.is_empty() {
+        if !(args.eat("SAMPLES") && args.remaining() >= 1) {
+            return Err(Error::syntax());
+        }
+        samples = match args.int()? {
+            n if n < 0 => return Err(Error::syntax()),
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+    }
+    if ctx.batch.meta(&id)?.is_none() {
+        return Ok(Reply::Nil);
+    }
+    let dir = ctx.batch.live_dir(&id)?;
+    Ok(Reply::Int(
+        crate::store::usage::estimate(&dir, samples)? as i64
+    ))
+}
+
+/// MEMORY DOCTOR
+fn memory_doctor(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::Verbatim(
+        "Hi Sam, I can't help much here: dredis keeps its data on disk, and its memory is its \
+         caches and its clients, bounded by configuration. I have no memory problems to report."
+            .into(),
+    ))
+}
+
+fn memory_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(help(
+        "MEMORY",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return the bytes <key> takes on disk. Its directories are",
+            "    sampled up to <count> entries (default: 5, 0 means sample all).",
+        ],
+    ))
+}
+
+// ---- DEBUG ----
+
+/// DEBUG SLEEP seconds: the client waits, then gets OK. Redis stops the whole server; dredis
+/// runs clients in parallel, so only this one waits (on a disk thread).
+fn debug_sleep(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    // As Redis's strtod without checks: what is not a number sleeps 0.
+    let seconds = crate::number::parse_strtod(&args.bytes()?).unwrap_or(0.0);
+    if seconds > 0.0 {
+        std::thread::sleep(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
+    }
+    Ok(Reply::ok())
+}
+
+/// DEBUG LOG message: writes the message to the server's log.
+fn debug_log(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let message = args.bytes()?;
+    tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&message));
+    Ok(Reply::ok())
+}
+
+fn debug_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(help(
+        "DEBUG",
+        &[
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "SLEEP <seconds>",
+            "    Wait for <seconds>, which may be a fraction (only this client waits).",
+        ],
+    ))
+}
+
+const CONFIG_SUBCOMMANDS: &[Command] = &[
     Command {
-        name: "count",
+        name: "get",
+        arity: -3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: config_get,
+        subcommands: &[],
+    },
+    Command {
+        name: "set",
+        arity: -4,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: config_set,
+        subcommands: &[],
+    },
+    Command {
+        name: "resetstat",
+        arity: 2,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: config_resetstat,
+        subcommands: &[],
+    },
+    Command {
+        name: "rewrite",
+        arity: 2,
+        flags: &[Admin, Noscript, Loading, Stale],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: config_rewrite,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
         arity: 2,
         flags: &[Loading, Stale, NoDisk],
-        acl: &["@slow", "@connection"],
+        acl: &["@slow"],
         keys: NO_KEYS,
-        handler: command_count,
-        subcommands: &[],
-    },
-    Command {
-        name: "info",
-        arity: -2,
-        flags: &[Loading, Stale, NoDisk],
-        acl: &["@slow", "@connection"],
-        keys: NO_KEYS,
-        handler: command_info_cmd,
-        subcommands: &[],
-    },
-    Command {
-        name: "list",
-        arity: -2,
-        flags: &[Loading, Stale, NoDisk],
-        acl: &["@slow", "@connection"],
-        keys: NO_KEYS,
-        handler: command_list,
-        subcommands: &[],
-    },
-    Command {
-        name: "getkeys",
-        arity: -4,
-        flags: &[Loading, Stale, NoDisk],
-        acl: &["@slow", "@connection"],
-        keys: NO_KEYS,
-        handler: command_getkeys,
+        handler: config_help,
         subcommands: &[],
     },
 ];
 
-const CONFIG_SUBCOMMANDS: &[Command] = &[Command {
-    name: "get",
-    arity: -3,
-    flags: &[Admin, Noscript, Loading, Stale, NoDisk],
-    acl: &["@admin", "@slow", "@dangerous"],
-    keys: NO_KEYS,
-    handler: config_get,
-    subcommands: &[],
+const SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "get",
+        arity: -2,
+        flags: &[Admin, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: slowlog_get,
+        subcommands: &[],
+    },
+    Command {
+        name: "len",
+        arity: 2,
+        flags: &[Admin, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: slowlog_len,
+        subcommands: &[],
+    },
+    Command {
+        name: "reset",
+        arity: 2,
+        flags: &[Admin, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: slowlog_reset,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: &[Loading, Stale, NoDisk],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: slowlog_help,
+        subcommands: &[],
+    },
+];
+
+/// MEMORY USAGE's key is its third word.
+const USAGE_KEY: &[KeySpec] = &[KeySpec::Range {
+    first: 2,
+    last: 2,
+    step: 1,
 }];
+
+const MEMORY_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "usage",
+        arity: -3,
+        flags: &[Readonly],
+        acl: &["@read", "@slow"],
+        keys: USAGE_KEY,
+        handler: memory_usage,
+        subcommands: &[],
+    },
+    Command {
+        name: "doctor",
+        arity: 2,
+        flags: &[NoDisk],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: memory_doctor,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: &[Loading, Stale, NoDisk],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: memory_help,
+        subcommands: &[],
+    },
+];
+
+const DEBUG_SUBCOMMANDS: &[Command] = &[
+    Command {
+        name: "sleep",
+        arity: 3,
+        flags: &[Admin, Noscript, Loading, Stale],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: debug_sleep,
+        subcommands: &[],
+    },
+    Command {
+        name: "log",
+        arity: 3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: debug_log,
+        subcommands: &[],
+    },
+    Command {
+        name: "help",
+        arity: 2,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: debug_help,
+        subcommands: &[],
+    },
+];
 
 pub const COMMANDS: &[Command] = &[
     Command {
@@ -628,6 +820,24 @@ pub const COMMANDS: &[Command] = &[
         subcommands: &[],
     },
     Command {
+        name: "lastsave",
+        arity: 1,
+        flags: &[Loading, Stale, Fast, NoDisk],
+        acl: &["@admin", "@fast", "@dangerous"],
+        keys: NO_KEYS,
+        handler: lastsave,
+        subcommands: &[],
+    },
+    Command {
+        name: "wait",
+        arity: 3,
+        flags: &[Noscript, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: wait,
+        subcommands: &[],
+    },
+    Command {
         name: "info",
         arity: -1,
         flags: &[Loading, Stale],
@@ -637,15 +847,6 @@ pub const COMMANDS: &[Command] = &[
         subcommands: &[],
     },
     Command {
-        name: "command",
-        arity: -1,
-        flags: &[Loading, Stale, NoDisk],
-        acl: &["@slow", "@connection"],
-        keys: NO_KEYS,
-        handler: command,
-        subcommands: COMMAND_SUBCOMMANDS,
-    },
-    Command {
         name: "config",
         arity: -2,
         flags: &[],
@@ -653,5 +854,32 @@ pub const COMMANDS: &[Command] = &[
         keys: NO_KEYS,
         handler: super::container,
         subcommands: CONFIG_SUBCOMMANDS,
+    },
+    Command {
+        name: "slowlog",
+        arity: -2,
+        flags: &[],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: super::container,
+        subcommands: SLOWLOG_SUBCOMMANDS,
+    },
+    Command {
+        name: "memory",
+        arity: -2,
+        flags: &[],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: super::container,
+        subcommands: MEMORY_SUBCOMMANDS,
+    },
+    Command {
+        name: "debug",
+        arity: -2,
+        flags: &[Admin, Noscript, Loading, Stale],
+        acl: &["@admin", "@slow", "@dangerous"],
+        keys: NO_KEYS,
+        handler: super::container,
+        subcommands: DEBUG_SUBCOMMANDS,
     },
 ];

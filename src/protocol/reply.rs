@@ -51,6 +51,11 @@ pub enum Reply {
     Double(f64),
     /// RESP3 verbatim text; a bulk string in RESP2.
     Verbatim(Bytes),
+    /// Out-of-band data (pub/sub messages): a RESP3 push frame, an array in RESP2.
+    Push(Vec<Reply>),
+    /// Several replies in a row, for the commands that answer with one frame per argument
+    /// (SUBSCRIBE a b). Possibly none (a repeated MONITOR).
+    Several(Vec<Reply>),
 }
 
 impl Reply {
@@ -110,6 +115,12 @@ fn itoa(n: i64) -> String {
 fn encode_into(reply: Reply, resp3: bool, buf: &mut BytesMut, out: &mut Vec<Chunk>) {
     match reply {
         Reply::Array(items) => array(b'*', items, resp3, buf, out),
+        Reply::Push(items) => array(if resp3 { b'>' } else { b'*' }, items, resp3, buf, out),
+        Reply::Several(replies) => {
+            for reply in replies {
+                encode_into(reply, resp3, buf, out);
+            }
+        }
         Reply::Set(items) => array(if resp3 { b'~' } else { b'*' }, items, resp3, buf, out),
         Reply::Map(pairs) => {
             if resp3 {
@@ -263,6 +274,22 @@ mod tests {
             wire(Reply::Verbatim(Bytes::from("x")), true),
             "=5\r\ntxt:x\r\n"
         );
+    }
+
+    #[test]
+    fn pushes_and_several_replies() {
+        let push = || Reply::Push(vec![Reply::bulk("message"), Reply::bulk("c"), Reply::Nil]);
+        assert_eq!(
+            wire(push(), true),
+            ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n_\r\n"
+        );
+        assert_eq!(
+            wire(push(), false),
+            "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$-1\r\n"
+        );
+        let several = Reply::Several(vec![Reply::Int(1), Reply::ok()]);
+        assert_eq!(wire(several, false), ":1\r\n+OK\r\n");
+        assert_eq!(wire(Reply::Several(Vec::new()), true), "");
     }
 
     #[test]

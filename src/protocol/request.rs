@@ -83,6 +83,11 @@ pub struct RequestParser {
 }
 
 impl RequestParser {
+    /// Changes the limits for the requests not parsed yet (CONFIG SET proto-max-bulk-len).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
     pub fn new(limits: Limits) -> Self {
         RequestParser {
             limits,

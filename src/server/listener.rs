@@ -11,6 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinSet;
 
 use super::{connection, Server};
+use crate::config::P;
 
 /// Redis's reply to a client refused by protected mode.
 const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -65,9 +66,11 @@ pub async fn run(server: Arc<Server>, listener: TcpListener) -> std::io::Result<
 /// Refuses a client when the server is full or protected mode applies; otherwise hands the
 /// socket back.
 async fn admit(server: &Server, mut socket: TcpStream, addr: SocketAddr) -> Option<TcpStream> {
-    let refusal = if server.clients.count() >= server.config.maxclients {
+    let settings = &server.config.settings;
+    let refusal = if server.clients.count() as i64 >= settings.int(P::Maxclients) {
         Some("-ERR max number of clients reached\r\n")
-    } else if server.config.protected_mode && !server.requires_auth() && !is_loopback(addr.ip()) {
+    } else if settings.flag(P::ProtectedMode) && !server.requires_auth() && !is_loopback(addr.ip())
+    {
         Some(DENIED)
     } else {
         None

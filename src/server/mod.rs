@@ -3,35 +3,40 @@
 mod clients;
 mod connection;
 mod listener;
+mod mailbox;
+pub mod pubsub;
+mod slowlog;
+mod stats;
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use clients::{Client, Clients};
 pub use listener::run;
+pub use slowlog::SlowLog;
+pub use stats::Stats;
 
-use crate::config::Config;
+use crate::commands::Transaction;
+use crate::config::{Config, P};
+use crate::store::watch::WatchSet;
 use crate::store::Store;
+use pubsub::{PubSub, Subscriptions};
 
 /// State shared by every connection.
 pub struct Server {
     pub store: Store,
     pub config: Config,
     pub clients: Clients,
+    /// Channels, patterns and monitors.
+    pub pubsub: Arc<PubSub>,
     pub stats: Stats,
+    pub slowlog: SlowLog,
     pub started: Instant,
+    /// Unix time of the start, in seconds: LASTSAVE until snapshots exist.
+    pub started_unix: i64,
     /// 40 hex characters identifying this run, as Redis's `run_id`.
     pub run_id: String,
     shutdown: tokio::sync::watch::Sender<bool>,
-}
-
-/// Counters reported by INFO.
-#[derive(Default)]
-pub struct Stats {
-    pub commands: AtomicU64,
-    pub connections: AtomicU64,
-    pub rejected_connections: AtomicU64,
 }
 
 impl Server {
@@ -44,19 +49,23 @@ impl Server {
         );
         let run_id = sha1_hex(seed.as_bytes());
         Server {
+            pubsub: Arc::new(PubSub::default()),
             store,
             config,
             clients: Clients::default(),
-            stats: Stats::default(),
+            stats: Stats::new(crate::commands::full_names()),
+            slowlog: SlowLog::default(),
             started: Instant::now(),
+            started_unix: crate::store::now_ms() / 1000,
             run_id,
             shutdown: tokio::sync::watch::channel(false).0,
         }
     }
 
-    /// Whether clients must AUTH before other commands.
+    /// Whether clients must AUTH before other commands: a password is set (now: CONFIG SET
+    /// requirepass applies to every client that has not authenticated).
     pub fn requires_auth(&self) -> bool {
-        self.config.requirepass.is_some()
+        !self.config.settings.text(P::Requirepass).is_empty()
     }
 
     /// Asks the server to stop: connections finish their current command and close.
@@ -95,16 +104,29 @@ pub struct Session {
     pub resp: u8,
     pub authenticated: bool,
     pub close: Option<Close>,
+    /// The commands queued since MULTI; None outside a transaction.
+    pub multi: Option<Transaction>,
+    /// True while EXEC runs the queued commands: they take no key locks (EXEC holds them
+    /// all) and never block.
+    pub in_transaction: bool,
+    /// The keys of WATCH.
+    pub watched: WatchSet,
+    /// Channels and patterns subscribed to, and MONITOR.
+    pub subscriptions: Subscriptions,
 }
 
 impl Session {
-    pub fn new(client: Arc<Client>, authenticated: bool) -> Session {
+    pub fn new(server: &Server, client: Arc<Client>) -> Session {
         Session {
-            client,
             db: 0,
             resp: 2,
-            authenticated,
+            authenticated: !server.requires_auth(),
             close: None,
+            multi: None,
+            in_transaction: false,
+            watched: WatchSet::new(server.store.watches.clone()),
+            subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),
+            client,
         }
     }
 }

@@ -1,28 +1,36 @@
 //! Batches: commands describe their changes here, and [`Batch::commit`] applies them.
 //!
 //! A command never writes into the visible tree itself. It reads and writes through a batch:
-//! changes to an existing key are kept (file path -> new content) and read back by later reads
-//! of the same batch; a key created or replaced as a whole is built in a staged directory under
-//! `tmp/`. `commit` is the one function that makes changes visible, each file by an atomic
-//! exchange and each whole key by a directory rename or exchange, and the one place where the
-//! fsync policy is applied. A batch that is dropped without commit changes nothing.
+//! changes to an existing key are kept (file path -> new content, or byte ranges to write) and
+//! read back by later reads of the same batch; a key created or replaced as a whole is built in
+//! a staged directory under `tmp/`. `commit` is the one function that makes changes visible,
+//! each file by an atomic exchange and each whole key by a directory rename or exchange, and
+//! the one place where the fsync policy is applied. A batch that is dropped without commit
+//! changes nothing.
+//!
+//! The one exception to "never modified once visible" is [`Batch::write_range`] with
+//! [`Apply::InPlace`]: the bytes are written into the live file at commit, before the key's
+//! other files, and `type` is always replaced last, so a caller can make the range visible
+//! only through the `type` it writes with it (strings record their length there).
 //!
 //! Until the journal lands, atomicity is per file and per key directory: a crash in the middle
 //! of a commit that touches several files can leave some of them applied (see docs).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use rustix::fs::{renameat_with, RenameFlags, CWD};
+use rustix::fs::{flock, renameat_with, FlockOperation, RenameFlags, CWD};
 use rustix::io::Errno;
 
 use super::cache::Change;
 use super::files::{sync_dir, with_parent, SMALL_FILE};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
+use super::watch;
 use super::{Fsync, Store};
 use crate::error::{Error, Result};
 use crate::protocol::SpilledArg;
@@ -71,8 +79,41 @@ impl std::hash::Hash for KeyId {
 #[derive(Debug)]
 pub enum Content {
     Bytes(Bytes),
-    /// A large request argument already on disk: it is renamed into place.
+    /// A file already in `tmp/` (a large request argument, or a copy made by the batch): it
+    /// is renamed into place.
     Spilled(SpilledArg),
+}
+
+impl Content {
+    /// The length in bytes.
+    pub fn len(&self) -> io::Result<u64> {
+        match self {
+            Content::Bytes(b) => Ok(b.len() as u64),
+            Content::Spilled(arg) => Ok(fs::metadata(arg.path())?.len()),
+        }
+    }
+
+    /// The content in memory (a spilled argument is read back).
+    pub fn into_bytes(self) -> io::Result<Bytes> {
+        match self {
+            Content::Bytes(b) => Ok(b),
+            Content::Spilled(arg) => arg.read(),
+        }
+    }
+
+    /// Writes the content into `file` at `offset`; a spilled argument is copied by the
+    /// kernel (`copy_file_range`), never through memory.
+    fn write_into(&self, file: &File, offset: u64) -> io::Result<()> {
+        match self {
+            Content::Bytes(b) => file.write_all_at(b, offset),
+            Content::Spilled(arg) => {
+                let mut dest = file;
+                dest.seek(SeekFrom::Start(offset))?;
+                io::copy(&mut File::open(arg.path())?, &mut dest)?;
+                Ok(())
+            }
+        }
+    }
 }
 
 impl From<Bytes> for Content {
@@ -88,10 +129,19 @@ impl From<Vec<u8>> for Content {
 }
 
 /// A value as read: small ones in memory, large ones as an open file to stream from.
+///
+/// While a large file is open as a `Value` (until its reply is sent), it holds a shared
+/// `flock`: [`Batch::write_range`] never overwrites bytes of a file under a reader, it
+/// writes to a copy instead.
 #[derive(Debug)]
 pub enum Value {
     Bytes(Bytes),
-    File { file: File, len: u64 },
+    /// `len` bytes of `file` from offset `start`.
+    File {
+        file: File,
+        start: u64,
+        len: u64,
+    },
 }
 
 impl Value {
@@ -102,8 +152,8 @@ impl Value {
         }
     }
 
-    /// `len` bytes from `offset` (clamped to the value). A large slice stays a file,
-    /// positioned at `offset`, to be streamed.
+    /// `len` bytes from `offset` (clamped to the value). A large slice stays a file, to be
+    /// streamed.
     pub fn slice(self, offset: u64, len: u64) -> io::Result<Value> {
         let offset = offset.min(self.len());
         let len = len.min(self.len() - offset);
@@ -111,41 +161,91 @@ impl Value {
             Value::Bytes(b) => Ok(Value::Bytes(
                 b.slice(offset as usize..(offset + len) as usize),
             )),
-            Value::File { mut file, .. } => {
-                file.seek(SeekFrom::Start(offset))?;
+            Value::File { file, start, .. } => {
+                let sliced = Value::File {
+                    file,
+                    start: start + offset,
+                    len,
+                };
                 if len > SMALL_FILE {
-                    return Ok(Value::File { file, len });
+                    return Ok(sliced);
                 }
-                let mut buf = Vec::with_capacity(len as usize);
-                file.take(len).read_to_end(&mut buf)?;
-                Ok(Value::Bytes(buf.into()))
+                sliced.into_bytes().map(Value::Bytes)
             }
         }
+    }
+
+    /// Copies bytes from `offset` into `buf`; returns how many (fewer at the end of the value).
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (self.len().saturating_sub(offset)).min(buf.len() as u64) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        match self {
+            Value::Bytes(b) => buf[..n].copy_from_slice(&b[offset as usize..offset as usize + n]),
+            Value::File { file, start, .. } => file.read_exact_at(&mut buf[..n], start + offset)?,
+        }
+        Ok(n)
     }
 
     /// The whole value in memory (for the commands that must look at every byte).
     pub fn into_bytes(self) -> io::Result<Bytes> {
         match self {
             Value::Bytes(b) => Ok(b),
-            Value::File { mut file, len } => {
-                let mut buf = Vec::with_capacity(len as usize);
-                file.read_to_end(&mut buf)?;
+            Value::File { file, start, len } => {
+                let mut buf = vec![0; len as usize];
+                file.read_exact_at(&mut buf, start)?;
                 Ok(buf.into())
+            }
+        }
+    }
+
+    /// Copies the value into `dest` at its current position, in the kernel for a file.
+    pub(super) fn copy_into(&self, mut dest: &File) -> io::Result<()> {
+        match self {
+            Value::Bytes(b) => io::Write::write_all(&mut dest, b),
+            Value::File { file, start, len } => {
+                let mut src = file;
+                src.seek(SeekFrom::Start(*start))?;
+                io::copy(&mut io::Read::take(src, *len), &mut dest)?;
+                Ok(())
             }
         }
     }
 }
 
+/// How [`Batch::write_range`] changes a file of the visible tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    /// Write the bytes into the file itself, unless it is shared: another link (a snapshot
+    /// may hard-link files) or a reader streaming the bytes to be overwritten. Not atomic: the
+    /// caller makes the new bytes visible through what it writes in `type`.
+    InPlace,
+    /// Write a patched copy and swap it in atomically, as any file change.
+    Copy,
+}
+
+/// A pending change of one file of a live key.
+enum FileChange {
+    Replaced(Content),
+    Removed,
+    /// Byte ranges (offset, bytes) written at commit, in order.
+    Patched {
+        ranges: Vec<(u64, Content)>,
+        apply: Apply,
+    },
+}
+
 enum KeyChange {
-    /// The key's directory stays; these files change inside it (None: removed).
-    Edit(BTreeMap<String, Option<Content>>),
+    /// The key's directory stays; these files change inside it.
+    Edit(BTreeMap<String, FileChange>),
     /// The key is replaced as a whole by a directory staged in `tmp/`, or deleted (None).
     Replace(Option<PathBuf>),
 }
 
 /// Where the batch finds a key's current files.
 enum Location<'a> {
-    Live(Option<&'a BTreeMap<String, Option<Content>>>),
+    Live(Option<&'a BTreeMap<String, FileChange>>),
     Staged(&'a Path),
     Gone,
 }
@@ -285,6 +385,13 @@ impl<'s> Batch<'s> {
         self.store.staging.write_at(dest, data)
     }
 
+    /// The key's directory in the visible tree, for read-only inspection (MEMORY USAGE): not
+    /// in a cache-only batch, which may not touch the disk.
+    pub fn live_dir(&self, id: &KeyId) -> Result<PathBuf> {
+        self.disk()?;
+        Ok(self.store.root.join(&id.dir))
+    }
+
     // ---- files inside a key ----
 
     /// Reads a (small) file of the key; None when it does not exist.
@@ -301,14 +408,45 @@ impl<'s> Batch<'s> {
             Location::Gone => return Ok(None),
             Location::Staged(dir) => dir.join(rel),
             Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
-                Some(None) => return Ok(None),
-                Some(Some(Content::Bytes(b))) => return Ok(Some(Value::Bytes(b.clone()))),
-                Some(Some(Content::Spilled(arg))) => arg.path().to_path_buf(),
+                Some(FileChange::Removed) => return Ok(None),
+                Some(FileChange::Replaced(Content::Bytes(b))) => {
+                    return Ok(Some(Value::Bytes(b.clone())))
+                }
+                Some(FileChange::Replaced(Content::Spilled(arg))) => arg.path().to_path_buf(),
+                Some(FileChange::Patched { ranges, .. }) => {
+                    return self.read_patched(id, rel, ranges).map(Some)
+                }
                 None => return self.read_live(id, rel),
             },
         };
         self.disk()?;
         Ok(open_value(&path)?)
+    }
+
+    /// A live file as it will be once its pending ranges are written, read from a patched
+    /// copy in `tmp/`, unlinked at once (a read after a range write in the same batch is
+    /// rare, and worth a copy to keep the commit simple).
+    fn read_patched(&self, id: &KeyId, rel: &str, ranges: &[(u64, Content)]) -> Result<Value> {
+        let base = self
+            .read_live(id, rel)?
+            .unwrap_or(Value::Bytes(Bytes::new()));
+        let mut end = base.len();
+        for (offset, data) in ranges {
+            end = end.max(offset + data.len()?);
+        }
+        let copy = self.store.staging.copy_of(&base)?;
+        drop(base);
+        for (offset, data) in ranges {
+            data.write_into(&copy.file, *offset)?;
+        }
+        // The open file outlives its name.
+        drop(copy.path);
+        let value = Value::File {
+            file: copy.file,
+            start: 0,
+            len: end,
+        };
+        Ok(value.slice(0, end)?)
     }
 
     /// Reads a file of the visible tree, through the cache.
@@ -335,7 +473,7 @@ impl<'s> Batch<'s> {
             Location::Gone => return Ok(false),
             Location::Staged(dir) => dir.join(rel),
             Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
-                Some(content) => return Ok(content.is_some()),
+                Some(change) => return Ok(!matches!(change, FileChange::Removed)),
                 None => match self.store.cache.get(id, rel) {
                     Some(hit) => return Ok(hit.is_some()),
                     None => self.store.root.join(&id.dir).join(rel),
@@ -361,7 +499,8 @@ impl<'s> Batch<'s> {
             }
             Location::Staged(dir) => dir.to_path_buf(),
             Location::Live(_) => {
-                self.edits(id).insert(rel.to_string(), Some(content));
+                self.edits(id)
+                    .insert(rel.to_string(), FileChange::Replaced(content));
                 return Ok(());
             }
         };
@@ -385,13 +524,76 @@ impl<'s> Batch<'s> {
                 _ => Ok(()),
             },
             Location::Live(_) => {
-                self.edits(id).insert(rel.to_string(), None);
+                self.edits(id).insert(rel.to_string(), FileChange::Removed);
                 Ok(())
             }
         }
     }
 
-    fn edits(&mut self, id: &KeyId) -> &mut BTreeMap<String, Option<Content>> {
+    /// Writes `data` at `offset` of a file of the key (which must exist: see
+    /// [`Batch::create`]), extending the file as needed; a gap reads as zeros. Later reads of
+    /// the batch see the new bytes. The file of a staged key, or one this batch replaces
+    /// anyway, is written at once (it is not visible yet); a live file is written at commit,
+    /// as `apply` says, before the key's other changed files.
+    pub fn write_range(
+        &mut self,
+        id: &KeyId,
+        rel: &str,
+        offset: u64,
+        data: Content,
+        apply: Apply,
+    ) -> Result<()> {
+        match self.locate(id) {
+            Location::Gone => {
+                return Err(Error::Io(io::Error::other(
+                    "write to a key that is not there",
+                )))
+            }
+            Location::Staged(dir) => {
+                let dest = dir.join(rel);
+                let file = with_parent(&dest, || {
+                    File::options()
+                        .write(true)
+                        .create(true)
+                        .truncate(false)
+                        .open(&dest)
+                })?;
+                data.write_into(&file, offset)?;
+                return Ok(());
+            }
+            Location::Live(_) => {}
+        }
+        let store = self.store;
+        let files = self.edits(id);
+        let base = match files.get_mut(rel) {
+            None => {
+                let ranges = vec![(offset, data)];
+                files.insert(rel.to_string(), FileChange::Patched { ranges, apply });
+                return Ok(());
+            }
+            Some(FileChange::Patched { ranges, apply: was }) => {
+                ranges.push((offset, data));
+                if apply == Apply::Copy {
+                    *was = Apply::Copy;
+                }
+                return Ok(());
+            }
+            // Replaced whole by this batch anyway: the new content is patched instead.
+            Some(FileChange::Replaced(Content::Spilled(arg))) => {
+                let file = File::options().write(true).open(arg.path())?;
+                return Ok(data.write_into(&file, offset)?);
+            }
+            Some(FileChange::Replaced(Content::Bytes(b))) => Value::Bytes(b.clone()),
+            Some(FileChange::Removed) => Value::Bytes(Bytes::new()),
+        };
+        let copy = store.staging.copy_of(&base)?;
+        data.write_into(&copy.file, offset)?;
+        let staged = Content::Spilled(SpilledArg { path: copy.path });
+        files.insert(rel.to_string(), FileChange::Replaced(staged));
+        Ok(())
+    }
+
+    fn edits(&mut self, id: &KeyId) -> &mut BTreeMap<String, FileChange> {
         match self
             .keys
             .entry(id.clone())
@@ -446,7 +648,10 @@ impl<'s> Batch<'s> {
             let prefix = format!("{dir}/");
             let changed: HashMap<&str, bool> = edits
                 .iter()
-                .filter_map(|(rel, c)| rel.strip_prefix(&prefix).map(|name| (name, c.is_some())))
+                .filter_map(|(rel, c)| {
+                    let present = !matches!(c, FileChange::Removed);
+                    rel.strip_prefix(&prefix).map(|name| (name, present))
+                })
                 .filter(|(name, _)| !name.contains('/'))
                 .collect();
             names.retain(|n| changed.get(n.as_str()) != Some(&false));
@@ -464,6 +669,9 @@ impl<'s> Batch<'s> {
     /// Makes every change of the batch visible, then syncs as the fsync policy asks.
     pub fn commit(mut self) -> Result<()> {
         let store = self.store;
+        if !store.watches.is_empty() {
+            self.touch_watched();
+        }
         let always = store.fsync == Fsync::Always;
         for db in std::mem::take(&mut self.flushed) {
             store.cache.forget_db(db);
@@ -474,9 +682,15 @@ impl<'s> Batch<'s> {
             match change {
                 KeyChange::Edit(files) => {
                     let mut touched_dirs = BTreeSet::new();
-                    for (rel, content) in files {
+                    // Ranges written in place land first, `type` last: what `type` says
+                    // (a string's length, a collection's size) never runs ahead of the files.
+                    let mut files: Vec<_> = files.into_iter().collect();
+                    files.sort_by_key(|(rel, change)| {
+                        (!matches!(change, FileChange::Patched { .. }), rel == "type")
+                    });
+                    for (rel, change) in files {
                         let dest = live.join(&rel);
-                        match apply_file(store, &dest, content, always) {
+                        match apply_file(store, &dest, change, always) {
                             Ok(change) => store.cache.changed(&id, &rel, change),
                             Err(e) => {
                                 store.cache.forget(&id);
@@ -515,6 +729,25 @@ impl<'s> Batch<'s> {
     }
 }
 
+impl Batch<'_> {
+    /// Tells WATCH what this batch is about to change (before the change, so that deleting a
+    /// key that is not there can be told from deleting one that is).
+    fn touch_watched(&self) {
+        let store = self.store;
+        let on_disk = |id: &KeyId| fs::symlink_metadata(store.root.join(&id.dir)).is_ok();
+        for &db in &self.flushed {
+            store.watches.db_emptied(db, on_disk);
+        }
+        for (id, change) in &self.keys {
+            let change = match change {
+                KeyChange::Replace(None) => watch::Change::Deleted,
+                _ => watch::Change::Written,
+            };
+            store.watches.key_changed(id, change, || on_disk(id));
+        }
+    }
+}
+
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
         for (_, change) in std::mem::take(&mut self.keys) {
@@ -524,26 +757,25 @@ impl Drop for Batch<'_> {
 }
 
 /// Makes one file change visible; returns what the cache should learn of it.
-fn apply_file(
-    store: &Store,
-    dest: &Path,
-    content: Option<Content>,
-    always: bool,
-) -> io::Result<Change> {
-    Ok(match content {
-        Some(Content::Bytes(b)) => {
+fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> io::Result<Change> {
+    Ok(match change {
+        FileChange::Replaced(Content::Bytes(b)) => {
             let staged = store.staging.write(&b, always)?;
             store.staging.install(&staged, dest)?;
             Change::Written(b)
         }
-        Some(Content::Spilled(arg)) => {
+        FileChange::Replaced(Content::Spilled(arg)) => {
             if always {
                 File::open(arg.path())?.sync_data()?;
             }
             arg.path.persist(dest).map_err(|e| e.error)?;
             Change::Large
         }
-        None => {
+        FileChange::Patched { ranges, apply } => {
+            patch(store, dest, &ranges, apply, always)?;
+            Change::Large
+        }
+        FileChange::Removed => {
             match fs::remove_file(dest) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -553,20 +785,78 @@ fn apply_file(
     })
 }
 
-/// Opens a file as a [`Value`]; None when it does not exist.
+/// Writes byte ranges into a live file: in place when `apply` allows it and nobody else can
+/// see the bytes change, otherwise into a copy that atomically replaces the file.
+fn patch(
+    store: &Store,
+    dest: &Path,
+    ranges: &[(u64, Content)],
+    apply: Apply,
+    always: bool,
+) -> io::Result<()> {
+    let file = match File::options().read(true).write(true).open(dest) {
+        Ok(file) => Some(file),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(file) = file.as_ref().filter(|_| apply == Apply::InPlace) {
+        let meta = file.metadata()?;
+        // Bytes past the end are read by nobody; bytes before it may be in a reply being
+        // streamed, which holds a shared lock (see `Value`).
+        let past_end = ranges.iter().all(|(offset, _)| *offset >= meta.len());
+        let unread = || flock(file, FlockOperation::NonBlockingLockExclusive).is_ok();
+        if meta.nlink() == 1 && (past_end || unread()) {
+            for (offset, data) in ranges {
+                data.write_into(file, *offset)?;
+            }
+            if always {
+                file.sync_data()?;
+            }
+            return Ok(());
+        }
+    }
+    let base = match file {
+        Some(file) => {
+            let len = file.metadata()?.len();
+            Value::File {
+                file,
+                start: 0,
+                len,
+            }
+        }
+        None => Value::Bytes(Bytes::new()),
+    };
+    let copy = store.staging.copy_of(&base)?;
+    drop(base);
+    for (offset, data) in ranges {
+        data.write_into(&copy.file, *offset)?;
+    }
+    if always {
+        copy.file.sync_data()?;
+    }
+    // A plain rename (the old file may be large: not worth recycling). Dropping `copy.path`
+    // then finds nothing left to delete.
+    with_parent(dest, || fs::rename(&copy.path, dest))
+}
+
+/// Opens a file as a [`Value`]; None when it does not exist. A large file is returned open,
+/// under a shared lock held as long as the value (see [`Apply::InPlace`]).
 fn open_value(path: &Path) -> io::Result<Option<Value>> {
-    let mut file = match File::open(path) {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
     let len = file.metadata()?.len();
     if len > SMALL_FILE {
-        return Ok(Some(Value::File { file, len }));
+        flock(&file, FlockOperation::LockShared)?;
     }
-    let mut buf = Vec::with_capacity(len as usize);
-    file.read_to_end(&mut buf)?;
-    Ok(Some(Value::Bytes(buf.into())))
+    let value = Value::File {
+        file,
+        start: 0,
+        len,
+    };
+    Ok(Some(value.slice(0, len)?))
 }
 
 /// Puts a staged key directory at `live`: a plain rename for a new key, an exchange (old one to
@@ -594,4 +884,103 @@ fn sync_tree(dir: &Path) -> io::Result<()> {
         File::open(entry.path())?.sync_all()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Fsync, Options};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            databases: 1,
+            fsync: Fsync::No,
+            cache_bytes: 1 << 20,
+        };
+        let store = Store::open(dir.path(), &options).unwrap();
+        (dir, store)
+    }
+
+    /// A key holding `value` in its `value` file; returns the file's path.
+    fn key_with(store: &Store, id: &KeyId, value: &[u8]) -> PathBuf {
+        let mut batch = store.batch();
+        batch.create(id, &Meta::new(Type::String)).unwrap();
+        batch.write(id, "value", value.to_vec()).unwrap();
+        batch.commit().unwrap();
+        store.root.join(&id.dir).join("value")
+    }
+
+    fn read(batch: &Batch, id: &KeyId) -> Vec<u8> {
+        let value = batch.read_value(id, "value").unwrap().unwrap();
+        value.into_bytes().unwrap().to_vec()
+    }
+
+    fn bytes(b: &'static [u8]) -> Content {
+        Content::Bytes(Bytes::from_static(b))
+    }
+
+    #[test]
+    fn range_writes_are_read_back_by_the_batch_and_land_at_commit() {
+        let (_dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let old = vec![1; 100_000];
+        let path = key_with(&store, &id, &old);
+        let mut batch = store.batch();
+        batch
+            .write_range(&id, "value", 10, bytes(b"abc"), Apply::InPlace)
+            .unwrap();
+        batch
+            .write_range(&id, "value", 100_002, bytes(b"end"), Apply::InPlace)
+            .unwrap();
+        let mut new = old.clone();
+        new[10..13].copy_from_slice(b"abc");
+        new.extend_from_slice(b"\0\0end");
+        assert!(read(&batch, &id) == new);
+        assert!(fs::read(&path).unwrap() == old, "visible before the commit");
+        batch.commit().unwrap();
+        assert!(fs::read(&path).unwrap() == new);
+        assert!(read(&store.batch(), &id) == new);
+    }
+
+    #[test]
+    fn a_file_with_another_link_is_patched_through_a_copy() {
+        let (dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let path = key_with(&store, &id, b"0123456789");
+        let link = dir.path().join("link");
+        fs::hard_link(&path, &link).unwrap();
+        let mut batch = store.batch();
+        batch
+            .write_range(&id, "value", 2, bytes(b"xy"), Apply::InPlace)
+            .unwrap();
+        batch.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"01xy456789");
+        assert_eq!(fs::read(&link).unwrap(), b"0123456789");
+    }
+
+    #[test]
+    fn a_range_write_after_a_whole_write_patches_the_new_content() {
+        let (_dir, store) = store();
+        let id = KeyId::new(0, Bytes::from_static(b"k"));
+        let path = key_with(&store, &id, b"old");
+        let mut batch = store.batch();
+        batch.write(&id, "value", bytes(b"hello")).unwrap();
+        batch
+            .write_range(&id, "value", 5, bytes(b" world"), Apply::InPlace)
+            .unwrap();
+        batch
+            .write_range(&id, "value", 0, bytes(b"J"), Apply::InPlace)
+            .unwrap();
+        assert_eq!(read(&batch, &id), b"Jello world");
+        batch.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"Jello world");
+        // Nothing staged is left behind in tmp/ but recycled files.
+        let staged: Vec<_> = fs::read_dir(store.staging.dir())
+            .unwrap()
+            .map(|e| fs::read(e.unwrap().path()).unwrap())
+            .filter(|content| content.ends_with(b"world"))
+            .collect();
+        assert!(staged.is_empty());
+    }
 }

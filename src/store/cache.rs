@@ -25,7 +25,7 @@ const FILES_PER_KEY: usize = 8;
 pub enum Change {
     Written(Bytes),
     Removed,
-    /// Replaced by a file too large to cache.
+    /// Replaced by a file too large to cache, or written in place: the cached copy goes.
     Large,
 }
 

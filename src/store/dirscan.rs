@@ -150,7 +150,11 @@ impl EntryDir {
         };
         let len = file.metadata()?.len();
         if len > SMALL_FILE {
-            return Ok(Some(Value::File { file, len }));
+            return Ok(Some(Value::File {
+                file,
+                start: 0,
+                len,
+            }));
         }
         let mut buf = Vec::with_capacity(len as usize);
         file.read_to_end(&mut buf)?;

@@ -14,13 +14,12 @@
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
-use std::io::{self, Read};
+use std::io;
 
 use bytes::Bytes;
 
 use super::batch::{Batch, Content, DirSource, KeyId, Value};
 use super::dirscan::EntryDir;
-use super::files::SMALL_FILE;
 use super::layout::{self, decode_name, encode_name, Decoded, Encoded};
 use super::meta::{Meta, Type};
 use crate::error::Result;
@@ -251,48 +250,26 @@ impl<'a> Source<'a> {
     }
 }
 
-/// Splits the content of a digested entry into its name and its own content, which stays an
-/// open file when large.
+/// Splits the content of a digested entry (`<length>\n<name>` then its own content) into
+/// the name and the content, which stays a file when large.
 fn split_digest_value(value: Value) -> io::Result<Option<(Bytes, Value)>> {
-    match value {
-        Value::Bytes(bytes) => Ok(layout::split_digest_header(&bytes).map(|(name, content)| {
-            let start = bytes.len() - content.len();
-            (
-                Bytes::copy_from_slice(name),
-                Value::Bytes(bytes.slice(start..)),
-            )
-        })),
-        Value::File { mut file, len } => {
-            // `<length>\n<name>`: the length has a few digits, the name is read after it.
-            let mut digits = Vec::new();
-            let mut byte = [0u8];
-            loop {
-                file.read_exact(&mut byte)?;
-                if byte[0] == b'\n' || digits.len() > 20 {
-                    break;
-                }
-                digits.push(byte[0]);
-            }
-            let Some(name_len) = std::str::from_utf8(&digits)
-                .ok()
-                .and_then(|d| d.parse::<u64>().ok())
-                .filter(|&n| digits.len() as u64 + 1 + n <= len)
-            else {
-                return Ok(None);
-            };
-            let mut name = vec![0; name_len as usize];
-            file.read_exact(&mut name)?;
-            let rest = len - digits.len() as u64 - 1 - name_len;
-            let content = if rest > SMALL_FILE {
-                Value::File { file, len: rest }
-            } else {
-                let mut buf = Vec::with_capacity(rest as usize);
-                file.read_to_end(&mut buf)?;
-                Value::Bytes(Bytes::from(buf))
-            };
-            Ok(Some((Bytes::from(name), content)))
-        }
-    }
+    let mut head = [0u8; 24];
+    let read = value.read_at(0, &mut head)?;
+    let Some(newline) = head[..read].iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let name_len = std::str::from_utf8(&head[..newline])
+        .ok()
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .filter(|&len| newline as u64 + 1 + len <= value.len());
+    let Some(name_len) = name_len else {
+        return Ok(None);
+    };
+    let mut name = vec![0; name_len as usize];
+    value.read_at(newline as u64 + 1, &mut name)?;
+    let start = newline as u64 + 1 + name_len;
+    let rest = value.len() - start;
+    Ok(Some((Bytes::from(name), value.slice(start, rest)?)))
 }
 
 /// Calls `visit` with every entry of the directory, in the directory's order, with its

@@ -23,6 +23,8 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 use rustix::fs::{renameat_with, RenameFlags, CWD};
 
+use super::batch::Value;
+
 /// Files up to this size are recycled after being replaced, and read whole into replies.
 pub const SMALL_FILE: u64 = 64 * 1024;
 
@@ -98,6 +100,23 @@ impl Staging {
         Ok(path)
     }
 
+    /// A new temp file holding a copy of `value` (copied by the kernel when it is a file),
+    /// open for reading and writing; it is deleted if dropped before being moved into place.
+    pub fn copy_of(&self, value: &Value) -> io::Result<StagedFile> {
+        let path = self.new_path("f");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let staged = StagedFile {
+            path: tempfile::TempPath::try_from_path(path)?,
+            file,
+        };
+        value.copy_into(&staged.file)?;
+        Ok(staged)
+    }
+
     /// Writes `data` as the file at `dest` (replacing it), inside a staged directory that
     /// nobody reads yet: a recycled file is moved there, or the file is written in place,
     /// which spares the rename that a visible file needs.
@@ -140,6 +159,12 @@ impl Staging {
             let _ = fs::remove_file(path);
         }
     }
+}
+
+/// A file made in `tmp/`, not visible yet.
+pub struct StagedFile {
+    pub path: tempfile::TempPath,
+    pub file: File,
 }
 
 /// The `trash/` area and its reaper thread.

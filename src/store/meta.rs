@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `expire-at-ms` is the absolute deadline in Unix milliseconds; `size` is the number of
-//! fields or members of a collection (so HLEN/SCARD/ZCARD read one small file).
+//! fields or members of a collection (so HLEN/SCARD/ZCARD read one small file), and for a
+//! string, when present, the length of the value: the `value` file may then be longer, and
+//! the bytes past `size` are not part of the value (see `string.rs`).
 
 use std::io;
 
@@ -45,7 +47,10 @@ impl Type {
 pub struct Meta {
     pub kind: Type,
     pub expire_at_ms: Option<i64>,
+    /// Collections: the number of fields or members.
     pub size: u64,
+    /// Strings: the length of the value, when recorded; None means the whole `value` file.
+    pub length: Option<u64>,
 }
 
 impl Meta {
@@ -54,6 +59,7 @@ impl Meta {
             kind,
             expire_at_ms: None,
             size: 0,
+            length: None,
         }
     }
 
@@ -66,8 +72,12 @@ impl Meta {
         if let Some(at) = self.expire_at_ms {
             out.push_str(&format!("expire-at-ms {at}\n"));
         }
-        if self.kind != Type::String {
-            out.push_str(&format!("size {}\n", self.size));
+        let size = match self.kind {
+            Type::String => self.length,
+            _ => Some(self.size),
+        };
+        if let Some(size) = size {
+            out.push_str(&format!("size {size}\n"));
         }
         out.into_bytes()
     }
@@ -85,7 +95,13 @@ impl Meta {
             let (name, value) = line.split_once(' ').ok_or_else(bad)?;
             match name {
                 "expire-at-ms" => meta.expire_at_ms = Some(value.parse().map_err(|_| bad())?),
-                "size" => meta.size = value.parse().map_err(|_| bad())?,
+                "size" => {
+                    let size = value.parse().map_err(|_| bad())?;
+                    match kind {
+                        Type::String => meta.length = Some(size),
+                        _ => meta.size = size,
+                    }
+                }
                 _ => {} // written by a newer version: ignored, kept out of the way
             }
         }
@@ -111,8 +127,15 @@ mod tests {
             kind: Type::Hash,
             expire_at_ms: Some(1_700_000_000_000),
             size: 3,
+            length: None,
         };
         assert_eq!(Meta::parse(&meta.to_bytes()).unwrap(), meta);
+        let string = Meta {
+            length: Some(70_000),
+            ..Meta::new(Type::String)
+        };
+        assert_eq!(string.to_bytes(), b"string\nsize 70000\n");
+        assert_eq!(Meta::parse(&string.to_bytes()).unwrap(), string);
         assert_eq!(
             String::from_utf8(Meta::new(Type::String).to_bytes()).unwrap(),
             "string\n"

@@ -2,8 +2,9 @@
 //!
 //! `layout` names things, `meta` reads and writes a key's `type` file, `files` makes single
 //! file changes atomic, `batch` collects a command's changes and applies them, `locks` keeps
-//! commands atomic; `string`, `hash`, `set`, `zset` (+ `zindex`, its ordered index) know how
-//! each type sits inside a key directory. See docs/on-disk-format.md for the format itself.
+//! commands atomic, `watch` tells WATCH of every change; `string`, `hash`, `set`, `zset`
+//! (+ `zindex`, its ordered index) know how each type sits inside a key directory. See
+//! docs/on-disk-format.md for the format itself.
 
 pub mod batch;
 pub mod cache;
@@ -16,6 +17,8 @@ pub mod locks;
 pub mod meta;
 pub mod set;
 pub mod string;
+pub mod usage;
+pub mod watch;
 pub mod zindex;
 pub mod zset;
 
@@ -30,7 +33,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use batch::{Batch, Content, KeyId, Mode, Value};
-pub use meta::{now_ms, Type};
+pub use meta::{now_ms, Meta, Type};
 
 use cache::Cache;
 use files::{Staging, Trash};
@@ -79,6 +82,8 @@ pub struct Store {
     trash: Trash,
     cache: Cache,
     pub locks: KeyLocks,
+    /// The keys sessions WATCH, told of every change by [`Batch::commit`].
+    pub watches: Arc<watch::Watches>,
     syncer_stop: Arc<AtomicBool>,
     _lock: File,
 }
@@ -180,6 +185,7 @@ impl Store {
             trash,
             cache,
             locks: KeyLocks::default(),
+            watches: Arc::default(),
             syncer_stop,
             _lock: lock,
         })
