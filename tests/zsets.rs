@@ -1,7 +1,8 @@
 //! Sorted set commands: ZADD (NX/XX/GT/LT/CH/INCR), ZINCRBY, ZCARD, ZSCORE, ZMSCORE, ZREM,
-//! ZRANK/ZREVRANK, ZCOUNT, ZLEXCOUNT, the ZRANGE family and ZUNIONSTORE; their errors, RESP3
-//! shapes and score formatting; a set of 20,000+ members checked against a model; persistence,
-//! the on-disk layout and binary-safe members.
+//! ZRANK/ZREVRANK, ZCOUNT, ZLEXCOUNT, the ZRANGE family and ZRANGESTORE, ZREMRANGEBY*,
+//! ZPOPMIN/ZPOPMAX/ZMPOP, ZRANDMEMBER, ZSCAN, ZUNION/ZINTER/ZDIFF with their STORE forms and
+//! ZINTERCARD; their errors, RESP3 shapes and score formatting; a set of 20,000+ members
+//! checked against a model; persistence, the on-disk layout and binary-safe members.
 //!
 //! Redis 7.2 behaviour that the reference redis-server (7.0) lacks (ZRANK WITHSCORE, shortest
 //! round-trip scores) and dredis's own features (its data directory, persistence without a
@@ -1154,6 +1155,22 @@ fn every_command_refuses_a_key_of_another_type() {
         &["ZRANGEBYLEX", "str", "-", "+"],
         &["ZREVRANGEBYLEX", "str", "+", "-"],
         &["ZUNIONSTORE", "dest", "2", "z", "str"],
+        &["ZINTERSTORE", "dest", "2", "z", "str"],
+        &["ZDIFFSTORE", "dest", "2", "z", "str"],
+        &["ZUNION", "2", "nokey", "str"],
+        &["ZINTER", "2", "z", "str"],
+        &["ZDIFF", "2", "z", "str"],
+        &["ZINTERCARD", "2", "z", "str"],
+        &["ZRANGESTORE", "dest", "str", "0", "-1"],
+        &["ZREMRANGEBYRANK", "str", "0", "-1"],
+        &["ZREMRANGEBYSCORE", "str", "-inf", "+inf"],
+        &["ZREMRANGEBYLEX", "str", "-", "+"],
+        &["ZPOPMIN", "str"],
+        &["ZPOPMAX", "str", "2"],
+        &["ZMPOP", "2", "nokey", "str", "MIN"],
+        &["ZRANDMEMBER", "str"],
+        &["ZRANDMEMBER", "str", "2", "WITHSCORES"],
+        &["ZSCAN", "str", "0"],
     ] {
         assert_eq!(query_err(&mut con, words), WRONGTYPE, "{words:?}");
     }
@@ -1985,4 +2002,802 @@ fn members_are_binary_safe() {
     let removed: i64 = zrem.query(&mut con).unwrap();
     assert_eq!(removed, members.len() as i64);
     assert_eq!(int(&mut con, &["EXISTS", "z"]), 0);
+}
+
+// ---- removing ranges ----
+
+#[test]
+fn zremrangebyrank_score_and_lex_remove_what_the_range_selects() {
+    let server = Server::start();
+    let mut con = server.con();
+    sample(&mut con);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYRANK", "z", "10", "20"]), 0);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYRANK", "z", "3", "1"]), 0);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYRANK", "z", "-1", "-1"]), 1);
+    assert_eq!(
+        all_with_scores(&mut con, "z"),
+        ["a", "1", "b", "2", "c", "3", "d", "4"]
+    );
+    assert_eq!(int(&mut con, &["ZREMRANGEBYRANK", "z", "-100", "0"]), 1);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYSCORE", "z", "(2", "3"]), 1);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYSCORE", "z", "5", "1"]), 0);
+    assert_eq!(all_with_scores(&mut con, "z"), ["b", "2", "d", "4"]);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYSCORE", "z", "-inf", "+inf"]), 2);
+    assert_eq!(int(&mut con, &["EXISTS", "z"]), 0);
+    query::<()>(
+        &mut con,
+        &["ZADD", "l", "0", "a", "0", "b", "0", "c", "0", "d"],
+    );
+    assert_eq!(int(&mut con, &["ZREMRANGEBYLEX", "l", "[b", "(d"]), 2);
+    assert_eq!(strings(&mut con, &["ZRANGE", "l", "0", "-1"]), ["a", "d"]);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYLEX", "l", "-", "+"]), 2);
+    assert_eq!(int(&mut con, &["EXISTS", "l"]), 0);
+    assert_eq!(int(&mut con, &["ZREMRANGEBYRANK", "nokey", "0", "-1"]), 0);
+    // The range is checked before the key.
+    assert_eq!(
+        query_err(&mut con, &["ZREMRANGEBYRANK", "nokey", "a", "1"]),
+        NOT_INTEGER
+    );
+    assert_eq!(
+        query_err(&mut con, &["ZREMRANGEBYSCORE", "nokey", "a", "1"]),
+        NOT_FLOAT_RANGE
+    );
+    assert_eq!(
+        query_err(&mut con, &["ZREMRANGEBYLEX", "nokey", "a", "+"]),
+        NOT_LEX_RANGE
+    );
+}
+
+#[test]
+fn a_big_range_removal_keeps_the_index_right() {
+    let server = Server::start();
+    let mut con = server.con();
+    let entries: Vec<(f64, String)> = (0..1500).map(|i| (i as f64, format!("m{i:04}"))).collect();
+    zadd_pipelined(&mut con, "z", &entries, 500);
+    assert_eq!(
+        int(&mut con, &["ZREMRANGEBYRANK", "z", "100", "1299"]),
+        1200
+    );
+    assert_eq!(
+        int(&mut con, &["ZREMRANGEBYSCORE", "z", "(1400", "+inf"]),
+        99
+    );
+    let left: Vec<(f64, String)> = entries[..100]
+        .iter()
+        .chain(&entries[1300..1401])
+        .cloned()
+        .collect();
+    assert_eq!(
+        strings(&mut con, &["ZRANGE", "z", "0", "-1"]),
+        members(&left)
+    );
+    assert_eq!(int(&mut con, &["ZRANK", "z", "m1350"]), 150);
+    assert_eq!(int(&mut con, &["ZCARD", "z"]), 201);
+}
+
+// ---- popping ----
+
+#[test]
+fn zpopmin_and_zpopmax_take_from_the_ends() {
+    let server = Server::start();
+    let mut con = server.con();
+    sample(&mut con);
+    assert_eq!(strings(&mut con, &["ZPOPMIN", "z"]), ["a", "1"]);
+    assert_eq!(strings(&mut con, &["ZPOPMAX", "z"]), ["e", "5"]);
+    assert_eq!(
+        strings(&mut con, &["ZPOPMIN", "z", "2"]),
+        ["b", "2", "c", "3"]
+    );
+    assert_eq!(
+        strings(&mut con, &["ZPOPMIN", "z", "0"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(strings(&mut con, &["ZPOPMAX", "z", "10"]), ["d", "4"]);
+    assert_eq!(int(&mut con, &["EXISTS", "z"]), 0);
+    assert_eq!(strings(&mut con, &["ZPOPMIN", "z"]), Vec::<String>::new());
+    assert_eq!(
+        strings(&mut con, &["ZPOPMAX", "z", "3"]),
+        Vec::<String>::new()
+    );
+    let positive = "ERR value is out of range, must be positive";
+    assert_eq!(query_err(&mut con, &["ZPOPMIN", "z", "-1"]), positive);
+    assert_eq!(query_err(&mut con, &["ZPOPMAX", "z", "abc"]), positive);
+    assert_eq!(query_err(&mut con, &["ZPOPMIN", "z", "1", "2"]), SYNTAX);
+}
+
+#[test]
+fn zmpop_pops_from_the_first_sorted_set_of_its_keys() {
+    let server = Server::start();
+    let mut con = server.con();
+    sample(&mut con);
+    let reply: (String, Vec<(String, f64)>) = query(&mut con, &["ZMPOP", "2", "nokey", "z", "MIN"]);
+    assert_eq!(reply, ("z".to_string(), vec![("a".to_string(), 1.0)]));
+    let reply: (String, Vec<(String, f64)>) =
+        query(&mut con, &["ZMPOP", "1", "z", "max", "COUNT", "2"]);
+    assert_eq!(
+        reply,
+        (
+            "z".to_string(),
+            vec![("e".to_string(), 5.0), ("d".to_string(), 4.0)]
+        )
+    );
+    let reply: (String, Vec<(String, f64)>) =
+        query(&mut con, &["ZMPOP", "1", "z", "MIN", "COUNT", "10"]);
+    assert_eq!(reply.1.len(), 2);
+    assert_eq!(int(&mut con, &["EXISTS", "z"]), 0);
+    assert_eq!(
+        query::<Value>(&mut con, &["ZMPOP", "1", "z", "MIN"]),
+        Value::Nil
+    );
+    let numkeys = "ERR numkeys should be greater than 0";
+    let count = "ERR count should be greater than 0";
+    for (words, error) in [
+        (&["ZMPOP", "0", "z", "MIN"][..], numkeys),
+        (&["ZMPOP", "abc", "z", "MIN"], numkeys),
+        (&["ZMPOP", "2", "z", "MIN"], SYNTAX),
+        (&["ZMPOP", "1", "z", "foo"], SYNTAX),
+        (&["ZMPOP", "1", "z", "MIN", "COUNT", "0"], count),
+        (&["ZMPOP", "1", "z", "MIN", "COUNT", "x"], count),
+        (
+            &["ZMPOP", "1", "z", "MIN", "COUNT", "1", "COUNT", "1"],
+            SYNTAX,
+        ),
+        (&["ZMPOP", "1", "z", "MIN", "foo"], SYNTAX),
+    ] {
+        assert_eq!(query_err(&mut con, words), error, "{words:?}");
+    }
+}
+
+#[test]
+fn resp3_shapes_of_pops() {
+    let server = Server::start();
+    query::<()>(
+        &mut server.con(),
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    );
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.call(&["ZMPOP", "1", "z", "MIN"]),
+        "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(raw.call(&["ZMPOP", "1", "nokey", "MIN"]), "*-1\r\n");
+    raw.call(&["HELLO", "3"]);
+    assert_eq!(raw.call(&["ZPOPMIN", "z"]), "*2\r\n$1\r\nb\r\n,2\r\n");
+    assert_eq!(
+        raw.call(&["ZPOPMIN", "z", "1"]),
+        "*1\r\n*2\r\n$1\r\nc\r\n,3\r\n"
+    );
+    assert_eq!(raw.call(&["ZPOPMIN", "nokey"]), "*0\r\n");
+    assert_eq!(
+        raw.call(&["ZMPOP", "1", "z", "MAX"]),
+        "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nd\r\n,4\r\n"
+    );
+    assert_eq!(raw.call(&["ZMPOP", "1", "z", "MAX"]), "_\r\n");
+}
+
+// ---- random members ----
+
+#[test]
+fn zrandmember_with_and_without_a_count() {
+    let server = Server::start();
+    let mut con = server.con();
+    let entries: Vec<(f64, String)> = (0..10).map(|i| (i as f64, format!("m{i}"))).collect();
+    zadd_pipelined(&mut con, "z", &entries, 10);
+    let names = members(&entries);
+    let one: String = query(&mut con, &["ZRANDMEMBER", "z"]);
+    assert!(names.contains(&one));
+    let three = strings(&mut con, &["ZRANDMEMBER", "z", "3"]);
+    assert_eq!(
+        three
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        3
+    );
+    // At least the size: the whole set, highest score first, as Redis walks it.
+    let mut all = names.clone();
+    all.reverse();
+    assert_eq!(strings(&mut con, &["ZRANDMEMBER", "z", "10"]), all);
+    let with_scores: Vec<(String, f64)> =
+        query(&mut con, &["ZRANDMEMBER", "z", "-1000", "WITHSCORES"]);
+    assert_eq!(with_scores.len(), 1000);
+    let mut seen = std::collections::BTreeSet::new();
+    for (member, score) in &with_scores {
+        assert_eq!(format!("m{score}"), *member);
+        seen.insert(member.clone());
+    }
+    assert_eq!(seen.len(), 10);
+    assert_eq!(
+        strings(&mut con, &["ZRANDMEMBER", "z", "0"]),
+        Vec::<String>::new()
+    );
+    nil(&mut con, &["ZRANDMEMBER", "nokey"]);
+    assert_eq!(
+        strings(&mut con, &["ZRANDMEMBER", "nokey", "-2"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(int(&mut con, &["ZCARD", "z"]), 10);
+    assert_eq!(query_err(&mut con, &["ZRANDMEMBER", "z", "x"]), NOT_INTEGER);
+    assert_eq!(
+        query_err(&mut con, &["ZRANDMEMBER", "z", "1", "WITHSCORE"]),
+        SYNTAX
+    );
+    assert_eq!(
+        query_err(&mut con, &["ZRANDMEMBER", "z", "-9223372036854775808"]),
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    );
+    assert_eq!(
+        query_err(
+            &mut con,
+            &["ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES"]
+        ),
+        "ERR value is out of range"
+    );
+}
+
+#[test]
+fn zrandmember_on_a_big_set_picks_ranks_uniformly() {
+    let server = Server::start();
+    let mut con = server.con();
+    let entries: Vec<(f64, String)> = (0..400).map(|i| (i as f64, format!("m{i}"))).collect();
+    zadd_pipelined(&mut con, "z", &entries, 400);
+    let picks = strings(&mut con, &["ZRANDMEMBER", "z", "-8000"]);
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for pick in picks {
+        *counts.entry(pick).or_default() += 1;
+    }
+    // 20 per member on average: uniform picks leave none out.
+    assert_eq!(counts.len(), 400);
+    let distinct = strings(&mut con, &["ZRANDMEMBER", "z", "390"]);
+    assert_eq!(
+        distinct
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        390
+    );
+}
+
+// ---- ZRANGESTORE ----
+
+#[test]
+fn zrangestore_stores_what_zrange_returns() {
+    let server = Server::start();
+    let mut con = server.con();
+    sample(&mut con);
+    query::<()>(&mut con, &["SET", "dst", "a string"]);
+    assert_eq!(int(&mut con, &["ZRANGESTORE", "dst", "z", "1", "2"]), 2);
+    assert_eq!(all_with_scores(&mut con, "dst"), ["b", "2", "c", "3"]);
+    assert_eq!(
+        int(&mut con, &["ZRANGESTORE", "dst", "z", "0", "1", "REV"]),
+        2
+    );
+    assert_eq!(all_with_scores(&mut con, "dst"), ["d", "4", "e", "5"]);
+    assert_eq!(
+        int(
+            &mut con,
+            &[
+                "ZRANGESTORE",
+                "dst",
+                "z",
+                "(1",
+                "+inf",
+                "BYSCORE",
+                "LIMIT",
+                "1",
+                "2"
+            ]
+        ),
+        2
+    );
+    assert_eq!(all_with_scores(&mut con, "dst"), ["c", "3", "d", "4"]);
+    assert_eq!(
+        int(
+            &mut con,
+            &["ZRANGESTORE", "dst", "z", "3", "1", "BYSCORE", "REV"]
+        ),
+        3
+    );
+    assert_eq!(
+        all_with_scores(&mut con, "dst"),
+        ["a", "1", "b", "2", "c", "3"]
+    );
+    query::<()>(&mut con, &["ZADD", "l", "0", "x", "0", "y", "0", "z"]);
+    assert_eq!(
+        int(&mut con, &["ZRANGESTORE", "dst", "l", "[y", "+", "BYLEX"]),
+        2
+    );
+    assert_eq!(all_with_scores(&mut con, "dst"), ["y", "0", "z", "0"]);
+    // The source may be the destination; an empty result deletes the destination.
+    assert_eq!(int(&mut con, &["ZRANGESTORE", "z", "z", "0", "0"]), 1);
+    assert_eq!(all_with_scores(&mut con, "z"), ["a", "1"]);
+    assert_eq!(int(&mut con, &["ZRANGESTORE", "dst", "z", "5", "10"]), 0);
+    assert_eq!(int(&mut con, &["EXISTS", "dst"]), 0);
+    query::<()>(&mut con, &["SET", "dst", "v"]);
+    assert_eq!(
+        int(&mut con, &["ZRANGESTORE", "dst", "nokey", "0", "-1"]),
+        0
+    );
+    assert_eq!(int(&mut con, &["EXISTS", "dst"]), 0);
+    assert_eq!(
+        query_err(
+            &mut con,
+            &["ZRANGESTORE", "dst", "z", "0", "-1", "WITHSCORES"]
+        ),
+        SYNTAX
+    );
+    assert_eq!(
+        query_err(
+            &mut con,
+            &["ZRANGESTORE", "dst", "z", "0", "-1", "LIMIT", "0", "1"]
+        ),
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    );
+    assert_eq!(
+        query_err(&mut con, &["ZRANGESTORE", "dst", "z", "a", "b"]),
+        NOT_INTEGER
+    );
+}
+
+// ---- ZUNION, ZINTER, ZDIFF ----
+
+fn algebra_sample(con: &mut Connection) {
+    query::<()>(con, &["ZADD", "z1", "1", "a", "2", "b", "3", "c", "4", "d"]);
+    query::<()>(con, &["ZADD", "z2", "10", "c", "20", "d", "30", "x"]);
+    query::<()>(con, &["SADD", "s", "a", "c", "x", "q"]);
+}
+
+#[test]
+fn zinter_zunion_and_zdiff_with_weights_and_aggregates() {
+    let server = Server::start();
+    let mut con = server.con();
+    algebra_sample(&mut con);
+    let z = |con: &mut Connection, words: &[&str]| strings(con, words);
+    assert_eq!(
+        z(&mut con, &["ZINTER", "2", "z1", "z2", "WITHSCORES"]),
+        ["c", "13", "d", "24"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZINTER",
+                "2",
+                "z1",
+                "z2",
+                "WEIGHTS",
+                "2",
+                "0.5",
+                "WITHSCORES"
+            ]
+        ),
+        ["c", "11", "d", "18"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &["ZINTER", "2", "z1", "z2", "AGGREGATE", "MAX", "WITHSCORES"]
+        ),
+        ["c", "10", "d", "20"]
+    );
+    // A set's members score 1.
+    assert_eq!(
+        z(&mut con, &["ZINTER", "3", "z1", "z2", "s", "WITHSCORES"]),
+        ["c", "14"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &["ZINTER", "2", "z1", "s", "AGGREGATE", "MIN", "WITHSCORES"]
+        ),
+        ["a", "1", "c", "1"]
+    );
+    assert_eq!(
+        z(&mut con, &["ZINTER", "2", "z1", "z1", "WITHSCORES"]),
+        ["a", "2", "b", "4", "c", "6", "d", "8"]
+    );
+    assert_eq!(
+        z(&mut con, &["ZINTER", "2", "z1", "nokey"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        z(&mut con, &["ZUNION", "3", "z1", "z2", "s", "WITHSCORES"]),
+        ["q", "1", "a", "2", "b", "2", "c", "14", "d", "24", "x", "31"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZUNION",
+                "2",
+                "z1",
+                "z2",
+                "WEIGHTS",
+                "1",
+                "-1",
+                "AGGREGATE",
+                "MIN"
+            ]
+        ),
+        ["x", "d", "c", "a", "b"]
+    );
+    assert_eq!(
+        z(&mut con, &["ZDIFF", "2", "z1", "z2", "WITHSCORES"]),
+        ["a", "1", "b", "2"]
+    );
+    assert_eq!(z(&mut con, &["ZDIFF", "3", "z1", "z2", "s"]), ["b"]);
+    assert_eq!(
+        z(&mut con, &["ZDIFF", "2", "s", "z1", "WITHSCORES"]),
+        ["q", "1", "x", "1"]
+    );
+    assert_eq!(
+        z(&mut con, &["ZDIFF", "2", "z1", "z1"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        z(&mut con, &["ZDIFF", "2", "nokey", "z1"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(int(&mut con, &["ZINTERCARD", "2", "z1", "z2"]), 2);
+    assert_eq!(
+        int(&mut con, &["ZINTERCARD", "2", "z1", "z2", "LIMIT", "1"]),
+        1
+    );
+    assert_eq!(
+        int(
+            &mut con,
+            &["ZINTERCARD", "3", "z1", "z2", "s", "LIMIT", "0"]
+        ),
+        1
+    );
+}
+
+#[test]
+fn infinities_and_weights_combine_as_in_redis() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["ZADD", "one", "1", "a"]);
+    query::<()>(&mut con, &["ZADD", "inf", "inf", "a"]);
+    query::<()>(&mut con, &["ZADD", "ninf", "-inf", "a"]);
+    let z = |con: &mut Connection, words: &[&str]| strings(con, words);
+    // A weight of 0 times inf is 0 in a union; inf + -inf is 0.
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZUNION",
+                "2",
+                "one",
+                "inf",
+                "WEIGHTS",
+                "0",
+                "1",
+                "WITHSCORES"
+            ]
+        ),
+        ["a", "inf"]
+    );
+    assert_eq!(
+        z(&mut con, &["ZUNION", "2", "inf", "ninf", "WITHSCORES"]),
+        ["a", "0"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZINTER",
+                "2",
+                "inf",
+                "one",
+                "WEIGHTS",
+                "0",
+                "1",
+                "WITHSCORES"
+            ]
+        ),
+        ["a", "1"]
+    );
+    // In an intersection, 0 * inf beyond the first input is left out of MIN and MAX.
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZINTER",
+                "2",
+                "one",
+                "inf",
+                "WEIGHTS",
+                "1",
+                "0",
+                "AGGREGATE",
+                "MAX",
+                "WITHSCORES"
+            ]
+        ),
+        ["a", "1"]
+    );
+    assert_eq!(
+        z(
+            &mut con,
+            &[
+                "ZINTER",
+                "2",
+                "one",
+                "inf",
+                "WEIGHTS",
+                "1",
+                "0",
+                "WITHSCORES"
+            ]
+        ),
+        ["a", "0"]
+    );
+}
+
+#[test]
+fn store_forms_replace_the_destination_and_an_empty_result_deletes_it() {
+    let server = Server::start();
+    let mut con = server.con();
+    algebra_sample(&mut con);
+    query::<()>(&mut con, &["SET", "dst", "v"]);
+    assert_eq!(int(&mut con, &["ZINTERSTORE", "dst", "2", "z1", "z2"]), 2);
+    assert_eq!(all_with_scores(&mut con, "dst"), ["c", "13", "d", "24"]);
+    assert_eq!(int(&mut con, &["ZDIFFSTORE", "dst", "2", "z1", "z2"]), 2);
+    assert_eq!(all_with_scores(&mut con, "dst"), ["a", "1", "b", "2"]);
+    assert_eq!(
+        int(
+            &mut con,
+            &["ZINTERSTORE", "dst", "2", "dst", "s", "WEIGHTS", "3", "1"]
+        ),
+        1
+    );
+    assert_eq!(all_with_scores(&mut con, "dst"), ["a", "4"]);
+    assert_eq!(
+        int(&mut con, &["ZINTERSTORE", "dst", "2", "z1", "nokey"]),
+        0
+    );
+    assert_eq!(int(&mut con, &["EXISTS", "dst"]), 0);
+    query::<()>(&mut con, &["SET", "dst", "v"]);
+    assert_eq!(int(&mut con, &["ZDIFFSTORE", "dst", "1", "nokey"]), 0);
+    assert_eq!(int(&mut con, &["EXISTS", "dst"]), 0);
+}
+
+#[test]
+fn set_operation_errors() {
+    let server = Server::start();
+    let mut con = server.con();
+    algebra_sample(&mut con);
+    let at_least = |name: &str| format!("ERR at least 1 input key is needed for '{name}' command");
+    for (words, error) in [
+        (&["ZINTER", "0", "z1"][..], at_least("zinter")),
+        (&["ZUNION", "-1", "z1"], at_least("zunion")),
+        (&["ZDIFF", "0", "z1"], at_least("zdiff")),
+        (&["ZINTERSTORE", "d", "0", "z1"], at_least("zinterstore")),
+        (&["ZDIFFSTORE", "d", "0", "z1"], at_least("zdiffstore")),
+        (&["ZINTERCARD", "0", "z1"], at_least("zintercard")),
+        (&["ZINTER", "x", "z1"], NOT_INTEGER.to_string()),
+        (&["ZINTER", "3", "z1"], SYNTAX.to_string()),
+        (&["ZINTERCARD", "2", "z1"], SYNTAX.to_string()),
+        (
+            &["ZINTER", "1", "z1", "WEIGHTS", "x"],
+            "ERR weight value is not a float".to_string(),
+        ),
+        (
+            &["ZUNION", "1", "z1", "AGGREGATE", "foo"],
+            SYNTAX.to_string(),
+        ),
+        (&["ZDIFF", "1", "z1", "WEIGHTS", "1"], SYNTAX.to_string()),
+        (
+            &["ZDIFF", "1", "z1", "AGGREGATE", "SUM"],
+            SYNTAX.to_string(),
+        ),
+        (
+            &["ZINTERSTORE", "d", "1", "z1", "WITHSCORES"],
+            SYNTAX.to_string(),
+        ),
+        (&["ZINTERCARD", "1", "z1", "WITHSCORES"], SYNTAX.to_string()),
+        (
+            &["ZINTERCARD", "1", "z1", "WEIGHTS", "1"],
+            SYNTAX.to_string(),
+        ),
+        (
+            &["ZINTERCARD", "1", "z1", "LIMIT", "-1"],
+            "ERR LIMIT can't be negative".to_string(),
+        ),
+        (
+            &["ZINTERCARD", "1", "z1", "LIMIT", "x"],
+            "ERR LIMIT can't be negative".to_string(),
+        ),
+    ] {
+        assert_eq!(query_err(&mut con, words), error, "{words:?}");
+    }
+    assert_eq!(int(&mut con, &["EXISTS", "d"]), 0);
+}
+
+#[test]
+fn resp3_shapes_of_set_operations_and_random_members() {
+    let server = Server::start();
+    query::<()>(&mut server.con(), &["ZADD", "z", "1.5", "a"]);
+    let mut raw = server.raw();
+    raw.call(&["HELLO", "3"]);
+    assert_eq!(
+        raw.call(&["ZUNION", "1", "z", "WITHSCORES"]),
+        "*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n"
+    );
+    assert_eq!(raw.call(&["ZINTER", "1", "z"]), "*1\r\n$1\r\na\r\n");
+    assert_eq!(
+        raw.call(&["ZRANDMEMBER", "z", "-2", "WITHSCORES"]),
+        "*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\na\r\n,1.5\r\n"
+    );
+    assert_eq!(raw.call(&["ZRANDMEMBER", "nokey"]), "_\r\n");
+    assert_eq!(
+        raw.call(&["ZSCAN", "z", "0"]),
+        "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$3\r\n1.5\r\n"
+    );
+}
+
+// ---- ZSCAN ----
+
+#[test]
+fn zscan_of_a_small_set_returns_it_whole_in_order() {
+    let server = Server::start();
+    let mut con = server.con();
+    sample(&mut con);
+    let (cursor, flat): (String, Vec<String>) = query(&mut con, &["ZSCAN", "z", "0", "COUNT", "1"]);
+    assert_eq!(cursor, "0");
+    assert_eq!(flat, ["a", "1", "b", "2", "c", "3", "d", "4", "e", "5"]);
+    let (_, flat): (String, Vec<String>) = query(&mut con, &["ZSCAN", "z", "0", "MATCH", "[bd]"]);
+    assert_eq!(flat, ["b", "2", "d", "4"]);
+    let (cursor, flat): (String, Vec<String>) = query(&mut con, &["ZSCAN", "nokey", "0"]);
+    assert_eq!((cursor.as_str(), flat.len()), ("0", 0));
+    assert_eq!(
+        query_err(&mut con, &["ZSCAN", "z", "x"]),
+        "ERR invalid cursor"
+    );
+    assert_eq!(
+        query_err(&mut con, &["ZSCAN", "z", "0", "COUNT", "0"]),
+        SYNTAX
+    );
+}
+
+#[test]
+fn zscan_writes_scores_as_redis_7_2_does_for_each_size() {
+    if skip_in_reference(REDIS_7_2) {
+        return;
+    }
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["ZADD", "small", "0.1", "a"]);
+    let (_, flat): (String, Vec<String>) = query(&mut con, &["ZSCAN", "small", "0"]);
+    assert_eq!(flat, ["a", "0.1"]);
+    let mut entries: Vec<(f64, String)> = (0..200).map(|i| (i as f64, format!("m{i}"))).collect();
+    entries.push((0.1, "tenth".into()));
+    zadd_pipelined(&mut con, "big", &entries, 201);
+    let (mut cursor, mut scores) = ("0".to_string(), HashMap::new());
+    loop {
+        let (next, flat): (String, Vec<String>) =
+            query(&mut con, &["ZSCAN", "big", &cursor, "COUNT", "20"]);
+        for pair in flat.chunks(2) {
+            scores.insert(pair[0].clone(), pair[1].clone());
+        }
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(scores.len(), 201);
+    assert_eq!(scores["tenth"], "0.10000000000000001");
+    assert_eq!(scores["m150"], "150");
+}
+
+#[test]
+fn zscan_returns_every_member_present_throughout_while_others_change() {
+    let server = Server::start();
+    let mut con = server.con();
+    let entries: Vec<(f64, String)> = (0..600).map(|i| (i as f64, format!("m{i}"))).collect();
+    zadd_pipelined(&mut con, "z", &entries, 600);
+    let (mut cursor, mut seen, mut round) = ("0".to_string(), std::collections::BTreeSet::new(), 0);
+    loop {
+        let (next, flat): (String, Vec<String>) =
+            query(&mut con, &["ZSCAN", "z", &cursor, "COUNT", "40"]);
+        seen.extend(flat.into_iter().step_by(2));
+        // m300.. go, n.. arrive, m0..m299 stay (some with new scores).
+        for i in 0..12 {
+            query::<()>(
+                &mut con,
+                &["ZREM", "z", &format!("m{}", 300 + round * 12 + i)],
+            );
+            query::<()>(
+                &mut con,
+                &["ZADD", "z", "7", &format!("n{}", round * 12 + i)],
+            );
+            query::<()>(
+                &mut con,
+                &["ZINCRBY", "z", "1", &format!("m{}", round * 12 + i)],
+            );
+        }
+        round += 1;
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    for i in 0..300 {
+        assert!(seen.contains(&format!("m{i}")), "m{i} was never returned");
+    }
+}
+
+#[test]
+fn multi_key_commands_declare_their_keys_as_redis() {
+    let server = Server::start();
+    let mut con = server.con();
+    let getkeys = |con: &mut Connection, words: &[&str]| -> Vec<String> {
+        let mut all = vec!["COMMAND", "GETKEYS"];
+        all.extend_from_slice(words);
+        query(con, &all)
+    };
+    assert_eq!(
+        getkeys(&mut con, &["ZRANGESTORE", "d", "s", "0", "1"]),
+        ["d", "s"]
+    );
+    assert_eq!(
+        getkeys(
+            &mut con,
+            &["ZINTERSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"]
+        ),
+        ["d", "a", "b"]
+    );
+    assert_eq!(getkeys(&mut con, &["ZDIFF", "2", "a", "b"]), ["a", "b"]);
+    assert_eq!(
+        getkeys(&mut con, &["ZMPOP", "2", "a", "b", "MIN"]),
+        ["a", "b"]
+    );
+    assert_eq!(
+        getkeys(&mut con, &["ZINTERCARD", "1", "a", "LIMIT", "2"]),
+        ["a"]
+    );
+    for (name, first, last) in [
+        ("zrangestore", 1, 2),
+        ("zdiffstore", 1, 1),
+        ("zmpop", 0, 0),
+        ("zinter", 0, 0),
+    ] {
+        let info: Vec<Vec<Value>> = query(&mut con, &["COMMAND", "INFO", name]);
+        assert_eq!(
+            (&info[0][3], &info[0][4]),
+            (&Value::Int(first), &Value::Int(last)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn arity_errors_of_the_other_commands() {
+    let server = Server::start();
+    let mut con = server.con();
+    for (words, name) in [
+        (&["ZREMRANGEBYRANK", "z", "0"][..], "zremrangebyrank"),
+        (
+            &["ZREMRANGEBYSCORE", "z", "0", "1", "2"],
+            "zremrangebyscore",
+        ),
+        (&["ZREMRANGEBYLEX", "z"], "zremrangebylex"),
+        (&["ZPOPMIN"], "zpopmin"),
+        (&["ZPOPMAX"], "zpopmax"),
+        (&["ZMPOP", "1", "z"], "zmpop"),
+        (&["ZRANDMEMBER"], "zrandmember"),
+        (&["ZRANGESTORE", "d", "z", "0"], "zrangestore"),
+        (&["ZINTER", "1"], "zinter"),
+        (&["ZUNION", "1"], "zunion"),
+        (&["ZDIFF", "1"], "zdiff"),
+        (&["ZINTERSTORE", "d", "1"], "zinterstore"),
+        (&["ZDIFFSTORE", "d", "1"], "zdiffstore"),
+        (&["ZINTERCARD", "1"], "zintercard"),
+        (&["ZSCAN", "z"], "zscan"),
+    ] {
+        assert_eq!(
+            query_err(&mut con, words),
+            format!("ERR wrong number of arguments for '{name}' command")
+        );
+    }
 }

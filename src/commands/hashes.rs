@@ -1,13 +1,34 @@
-//! Hash commands: HSET, HSETNX, HGET, HDEL, HLEN, HKEYS, HVALS, HGETALL, HINCRBY.
+//! Hash commands: HSET, HMSET, HSETNX, HGET, HMGET, HEXISTS, HSTRLEN, HDEL, HLEN, HKEYS,
+//! HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
+//!
+//! Listings are built as the fields are read, and a large value is streamed from its file
+//! rather than copied into the reply.
 
-use super::{Args, Command, Ctx, Flag::*, FIRST_KEY};
+use bytes::Bytes;
+
+use super::sets::random_count;
+use super::strings::value_reply;
+use super::{cursor, Args, Command, Ctx, Flag::*, FIRST_KEY};
 use crate::error::{Error, Result, OVERFLOW};
+use crate::long_double::LongDouble;
 use crate::number::parse_i64;
 use crate::protocol::Reply;
-use crate::store::hash;
+use crate::store::entries::Element;
+use crate::store::{hash, Value};
 
 /// HSET key field value [field value ...]: the number of fields that were new.
 fn hset(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    Ok(Reply::Int(set_pairs(ctx, args)? as i64))
+}
+
+/// HMSET key field value [field value ...]: HSET's older form, replying OK.
+fn hmset(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    set_pairs(ctx, args)?;
+    Ok(Reply::ok())
+}
+
+/// Sets the field-value pairs of HSET and HMSET; returns how many fields were new.
+fn set_pairs(ctx: &mut Ctx, args: &mut Args) -> Result<u64> {
     if args.remaining().is_multiple_of(2) {
         return Err(args.wrong_arity());
     }
@@ -16,9 +37,7 @@ fn hset(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     while !args.is_empty() {
         pairs.push((args.bytes()?, args.content()?));
     }
-    Ok(Reply::Int(
-        hash::set(&mut ctx.batch, &key, pairs, false)? as i64
-    ))
+    hash::set(&mut ctx.batch, &key, pairs, false)
 }
 
 /// HSETNX key field value: 1 if the field was set, 0 if it already existed.
@@ -37,6 +56,33 @@ fn hget(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::bulk_or_nil(hash::get(&ctx.batch, &key, &field)?))
 }
 
+/// HMGET key field [field ...]: each field's value or nil.
+fn hmget(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let mut values = Vec::with_capacity(args.remaining());
+    for field in args.rest()? {
+        values.push(Reply::bulk_or_nil(hash::get(&ctx.batch, &key, &field)?));
+    }
+    Ok(Reply::Array(values))
+}
+
+/// HEXISTS key field: 1 or 0.
+fn hexists(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let field = args.bytes()?;
+    Ok(Reply::Int(i64::from(hash::exists(
+        &ctx.batch, &key, &field,
+    )?)))
+}
+
+/// HSTRLEN key field: the length of the field's value, 0 when missing.
+fn hstrlen(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let field = args.bytes()?;
+    let len = hash::value_len(&ctx.batch, &key, &field)?.unwrap_or(0);
+    Ok(Reply::Int(len as i64))
+}
+
 /// HDEL key field [field ...]: the number of fields removed.
 fn hdel(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
@@ -52,38 +98,53 @@ fn hlen(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Int(hash::len(&ctx.batch, &key)? as i64))
 }
 
-/// HKEYS key
+/// What HKEYS, HVALS and HGETALL list.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    Fields,
+    Values,
+    Both,
+}
+
+/// HKEYS key, HVALS key, HGETALL key: the fields, the values, or both (a map in RESP3),
+/// each reply built as the hash is read.
+fn listing(ctx: &mut Ctx, args: &mut Args, what: Listing) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let size = hash::len(&ctx.batch, &key)?.min(1 << 20) as usize;
+    let (mut items, mut pairs) = (Vec::new(), Vec::new());
+    match what {
+        Listing::Both => pairs.reserve(size),
+        _ => items.reserve(size),
+    }
+    hash::for_each(&ctx.batch, &key, what != Listing::Fields, |e| {
+        match what {
+            Listing::Fields => items.push(Reply::Bulk(e.name)),
+            Listing::Values => items.push(content_reply(e.content)?),
+            Listing::Both => pairs.push((Reply::Bulk(e.name), content_reply(e.content)?)),
+        }
+        Ok(())
+    })?;
+    Ok(match what {
+        Listing::Both => Reply::Map(pairs),
+        _ => Reply::Array(items),
+    })
+}
+
+/// A field's value as read with it: a large one is streamed from its file.
+fn content_reply(content: Option<Value>) -> Result<Reply> {
+    content.map_or(Ok(Reply::Bulk(Bytes::new())), value_reply)
+}
+
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let key = ctx.key(args.bytes()?);
-    Ok(Reply::Array(
-        hash::fields(&ctx.batch, &key)?
-            .into_iter()
-            .map(Reply::Bulk)
-            .collect(),
-    ))
+    listing(ctx, args, Listing::Fields)
 }
 
-/// HVALS key
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let key = ctx.key(args.bytes()?);
-    Ok(Reply::Array(
-        hash::all(&ctx.batch, &key)?
-            .into_iter()
-            .map(|(_, v)| Reply::Bulk(v))
-            .collect(),
-    ))
+    listing(ctx, args, Listing::Values)
 }
 
-/// HGETALL key: fields and values (a map in RESP3).
 fn hgetall(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let key = ctx.key(args.bytes()?);
-    let pairs = hash::all(&ctx.batch, &key)?;
-    Ok(Reply::Map(
-        pairs
-            .into_iter()
-            .map(|(f, v)| (Reply::Bulk(f), Reply::Bulk(v)))
-            .collect(),
-    ))
+    listing(ctx, args, Listing::Both)
 }
 
 /// HINCRBY key field increment: the new integer value of the field.
@@ -103,6 +164,118 @@ fn hincrby(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         false,
     )?;
     Ok(Reply::Int(next))
+}
+
+/// HINCRBYFLOAT key field increment: the field's new value, computed in `long double`
+/// precision and printed as Redis prints it (`10.5`, `5000`, never an exponent).
+fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let field = args.bytes()?;
+    let by = LongDouble::parse(&args.bytes()?).ok_or_else(Error::not_float)?;
+    // Only an infinity fails to stay finite when 0 is added.
+    if by.add(LongDouble::ZERO).is_none() {
+        return Err(Error::reply("ERR value is NaN or Infinity"));
+    }
+    let current = match hash::get(&ctx.batch, &key, &field)? {
+        Some(value) => {
+            LongDouble::parse(&value).ok_or(Error::reply("ERR hash value is not a float"))?
+        }
+        None => LongDouble::ZERO,
+    };
+    let next = current
+        .add(by)
+        .ok_or(Error::reply("ERR increment would produce NaN or Infinity"))?;
+    let text = Bytes::from(next.to_human());
+    hash::set(
+        &mut ctx.batch,
+        &key,
+        vec![(field, text.clone().into())],
+        false,
+    )?;
+    Ok(Reply::Bulk(text))
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]: a random field (nil when the hash is missing); with
+/// a count, up to `count` distinct fields, or `-count` picks that may repeat; WITHVALUES
+/// adds each value (pairs in RESP3).
+fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let count = match args.remaining() {
+        0 => None,
+        _ => Some(random_count(args)?),
+    };
+    let with_values = match args.remaining() {
+        0 => false,
+        1 if args.eat("WITHVALUES") => true,
+        _ => return Err(Error::syntax()),
+    };
+    if with_values && count.is_some_and(|n| n.unsigned_abs() > i64::MAX as u64 / 2) {
+        return Err(Error::reply("ERR value is out of range"));
+    }
+    let batch = &ctx.batch;
+    let Some(meta) = hash::meta(batch, &key)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Array(Vec::new())));
+    };
+    let Some(count) = count else {
+        let picked = hash::random(batch, &key, &meta, 1, true, false)?;
+        return Ok(Reply::bulk_or_nil(
+            picked.into_iter().next().map(|e| e.name),
+        ));
+    };
+    let mut fields = Vec::new();
+    let mut take = |e: Element| {
+        let value = if with_values {
+            Some(content_reply(e.content)?)
+        } else {
+            None
+        };
+        fields.push((Reply::Bulk(e.name), value));
+        Ok(())
+    };
+    if count >= 0 && count.unsigned_abs() >= meta.size {
+        hash::for_each(batch, &key, with_values, &mut take)?;
+    } else {
+        let distinct = count >= 0;
+        for e in hash::random(
+            batch,
+            &key,
+            &meta,
+            count.unsigned_abs(),
+            distinct,
+            with_values,
+        )? {
+            take(e)?;
+        }
+    }
+    Ok(if with_values {
+        Reply::Pairs(
+            fields
+                .into_iter()
+                .map(|(f, v)| (f, v.unwrap_or(Reply::Nil)))
+                .collect(),
+        )
+    } else {
+        Reply::Array(fields.into_iter().map(|(f, _)| f).collect())
+    })
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]: fields and values, flat.
+fn hscan(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let start = cursor::parse(args)?;
+    let Some(meta) = hash::meta(&ctx.batch, &key)? else {
+        return Ok(cursor::reply(0, Vec::new()));
+    };
+    let options = cursor::Options::parse(args)?;
+    let mut items = Vec::new();
+    let next = hash::scan(&ctx.batch, &key, &meta, start, options.count, |e| {
+        if options.matches(&e.name) {
+            items.push(Reply::Bulk(e.name));
+            items.push(content_reply(e.content)?);
+        }
+        Ok(())
+    })?;
+    Ok(cursor::reply(next, items))
 }
 
 const WRITE: &[crate::commands::Flag] = &[Write, Denyoom, Fast];
@@ -188,6 +361,69 @@ pub const COMMANDS: &[Command] = &[
         acl: &["@write", "@hash", "@fast"],
         keys: FIRST_KEY,
         handler: hincrby,
+        subcommands: &[],
+    },
+    Command {
+        name: "hmset",
+        arity: -4,
+        flags: WRITE,
+        acl: &["@write", "@hash", "@fast"],
+        keys: FIRST_KEY,
+        handler: hmset,
+        subcommands: &[],
+    },
+    Command {
+        name: "hmget",
+        arity: -3,
+        flags: READ,
+        acl: &["@read", "@hash", "@fast"],
+        keys: FIRST_KEY,
+        handler: hmget,
+        subcommands: &[],
+    },
+    Command {
+        name: "hexists",
+        arity: 3,
+        flags: READ,
+        acl: &["@read", "@hash", "@fast"],
+        keys: FIRST_KEY,
+        handler: hexists,
+        subcommands: &[],
+    },
+    Command {
+        name: "hstrlen",
+        arity: 3,
+        flags: READ,
+        acl: &["@read", "@hash", "@fast"],
+        keys: FIRST_KEY,
+        handler: hstrlen,
+        subcommands: &[],
+    },
+    Command {
+        name: "hincrbyfloat",
+        arity: 4,
+        flags: WRITE,
+        acl: &["@write", "@hash", "@fast"],
+        keys: FIRST_KEY,
+        handler: hincrbyfloat,
+        subcommands: &[],
+    },
+    Command {
+        name: "hrandfield",
+        arity: -2,
+        flags: &[Readonly],
+        acl: &["@read", "@hash", "@slow"],
+        keys: FIRST_KEY,
+        handler: hrandfield,
+        subcommands: &[],
+    },
+    Command {
+        name: "hscan",
+        arity: -3,
+        flags: &[Readonly],
+        acl: &["@read", "@hash", "@slow"],
+        keys: FIRST_KEY,
+        handler: hscan,
         subcommands: &[],
     },
 ];

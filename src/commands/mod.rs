@@ -13,6 +13,7 @@ pub mod args;
 mod bitmaps;
 mod command;
 mod connection;
+mod cursor;
 mod docs;
 mod hashes;
 mod keys;
@@ -182,11 +183,35 @@ pub fn key_positions(specs: &[KeySpec], argv: &[Arg]) -> Vec<usize> {
     out
 }
 
-/// (first, last, step) as COMMAND reports them: the leading range spec, as Redis derives it.
+/// (first, last, step) as COMMAND reports them, derived from the key specs as Redis does
+/// (`populateCommandLegacyRangeSpec`): a lone range as it is, else consecutive ranges of
+/// step 1 joined (SMOVE's 1 and 2 give 1..2, SINTERSTORE's 1 and 2..-1 give 1..-1); counted
+/// keys are left out.
 pub fn legacy_range(specs: &[KeySpec]) -> (i32, i32, i32) {
-    match specs.first() {
-        Some(KeySpec::Range { first, last, step }) => (*first, *last, *step),
-        _ => (0, 0, 0),
+    if let [KeySpec::Range { first, last, step }] = specs {
+        return (*first, *last, *step);
+    }
+    let (mut first, mut last) = (i32::MAX, 0i32);
+    for spec in specs {
+        let KeySpec::Range {
+            first: f,
+            last: l,
+            step: 1,
+        } = *spec
+        else {
+            continue;
+        };
+        if last != 0 && last != f - 1 {
+            continue;
+        }
+        first = first.min(f);
+        // Compared as unsigned, as Redis does: "to the end" (negative) wins.
+        last = if (l as u32) > (last as u32) { l } else { last };
+    }
+    if first == i32::MAX {
+        (0, 0, 0)
+    } else {
+        (first, last, 1)
     }
 }
 

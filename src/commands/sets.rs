@@ -1,9 +1,20 @@
-//! Set commands: SADD, SMEMBERS, SCARD, SISMEMBER.
+//! Set commands: SADD, SREM, SMEMBERS, SCARD, SISMEMBER, SMISMEMBER, SPOP, SRANDMEMBER,
+//! SMOVE, SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD and SSCAN.
+//!
+//! Replies are built as the members are read, never from an intermediate list: SMEMBERS of
+//! a million members holds the reply once. SINTER and SDIFF stream one set and look the
+//! members up in the others, so they hold only their result; SUNION must remember what it
+//! has seen.
 
-use super::{Args, Command, Ctx, Flag::*, FIRST_KEY};
-use crate::error::Result;
+use std::collections::HashSet;
+
+use bytes::Bytes;
+
+use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use crate::error::{Error, Result};
+use crate::number::parse_i64;
 use crate::protocol::Reply;
-use crate::store::set;
+use crate::store::{set, Batch, KeyId};
 
 /// SADD key member [member ...]: the number of members that were new.
 fn sadd(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -12,15 +23,24 @@ fn sadd(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Int(set::add(&mut ctx.batch, &key, &members)? as i64))
 }
 
+/// SREM key member [member ...]: the number of members removed; the key goes with its last.
+fn srem(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let members = args.rest()?;
+    Ok(Reply::Int(
+        set::remove(&mut ctx.batch, &key, &members)? as i64
+    ))
+}
+
 /// SMEMBERS key: every member (a set in RESP3).
 fn smembers(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
-    Ok(Reply::Set(
-        set::members(&ctx.batch, &key)?
-            .into_iter()
-            .map(Reply::Bulk)
-            .collect(),
-    ))
+    let mut members = Vec::with_capacity(set::len(&ctx.batch, &key)?.min(1 << 20) as usize);
+    set::for_each(&ctx.batch, &key, |m| {
+        members.push(Reply::Bulk(m));
+        Ok(())
+    })?;
+    Ok(Reply::Set(members))
 }
 
 /// SCARD key
@@ -38,21 +58,366 @@ fn sismember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     )?)))
 }
 
+/// SMISMEMBER key member [member ...]: 1 or 0 for each.
+fn smismember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let mut answers = Vec::with_capacity(args.remaining());
+    for member in args.rest()? {
+        let present = set::contains(&ctx.batch, &key, &member)?;
+        answers.push(Reply::Int(i64::from(present)));
+    }
+    Ok(Reply::Array(answers))
+}
+
+/// SPOP key [count]: removes and returns a random member (nil when the set is missing), or
+/// up to `count` distinct ones (a set in RESP3).
+fn spop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let count = match args.remaining() {
+        0 => None,
+        1 => {
+            let out_of_range = || Error::reply("ERR value is out of range, must be positive");
+            let count = parse_i64(&args.bytes()?).ok_or_else(out_of_range)?;
+            Some(u64::try_from(count).map_err(|_| out_of_range())?)
+        }
+        _ => return Err(Error::syntax()),
+    };
+    let batch = &mut ctx.batch;
+    let Some(meta) = set::meta(batch, &key)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Set(Vec::new())));
+    };
+    let popped = match count {
+        Some(0) => Vec::new(),
+        Some(n) if n >= meta.size => {
+            let mut all = Vec::new();
+            set::for_each(batch, &key, |m| {
+                all.push(m);
+                Ok(())
+            })?;
+            batch.delete(&key);
+            all
+        }
+        _ => {
+            let picked = set::random(batch, &key, &meta, count.unwrap_or(1), true)?;
+            set::remove(batch, &key, &picked)?;
+            picked
+        }
+    };
+    Ok(match count {
+        Some(_) => Reply::Set(popped.into_iter().map(Reply::Bulk).collect()),
+        None => Reply::bulk_or_nil(popped.into_iter().next()),
+    })
+}
+
+/// Parses the count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER: any integer but i64::MIN
+/// (whose negation, "that many with repeats", does not exist).
+pub fn random_count(args: &mut Args) -> Result<i64> {
+    let count = args.int()?;
+    if count == i64::MIN {
+        return Err(Error::reply(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    Ok(count)
+}
+
+/// SRANDMEMBER key [count]: a random member (nil when the set is missing); with a count,
+/// up to `count` distinct members, or with a negative count `-count` picks that may repeat.
+fn srandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let count = match args.remaining() {
+        0 => None,
+        1 => Some(random_count(args)?),
+        _ => return Err(Error::syntax()),
+    };
+    let batch = &ctx.batch;
+    let Some(meta) = set::meta(batch, &key)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Array(Vec::new())));
+    };
+    let Some(count) = count else {
+        let picked = set::random(batch, &key, &meta, 1, true)?;
+        return Ok(Reply::bulk_or_nil(picked.into_iter().next()));
+    };
+    let members = if count >= 0 && count.unsigned_abs() >= meta.size {
+        let mut all = Vec::with_capacity(meta.size.min(1 << 20) as usize);
+        set::for_each(batch, &key, |m| {
+            all.push(m);
+            Ok(())
+        })?;
+        all
+    } else {
+        set::random(batch, &key, &meta, count.unsigned_abs(), count >= 0)?
+    };
+    Ok(Reply::Array(members.into_iter().map(Reply::Bulk).collect()))
+}
+
+/// SMOVE source destination member: 1 if the member was moved (or is already in `source`
+/// when both are the same set), 0 if it is not in `source`.
+fn smove(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let source = ctx.key(args.bytes()?);
+    let destination = ctx.key(args.bytes()?);
+    let member = args.bytes()?;
+    let batch = &mut ctx.batch;
+    if set::meta(batch, &source)?.is_none() {
+        return Ok(Reply::Int(0));
+    }
+    set::meta(batch, &destination)?; // WRONGTYPE before anything changes
+    if !set::contains(batch, &source, &member)? {
+        return Ok(Reply::Int(0));
+    }
+    if source != destination {
+        set::remove(batch, &source, [&member])?;
+        set::add(batch, &destination, &[member])?;
+    }
+    Ok(Reply::Int(1))
+}
+
+/// What a multi-set command computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Inter,
+    Union,
+    Diff,
+}
+
+/// Calls `emit` with each member of the intersection, union or difference of the sets at
+/// `keys`, each once. Every key must be a set or missing (a missing key is an empty set).
+fn combine(
+    batch: &Batch,
+    keys: &[KeyId],
+    op: Op,
+    mut emit: impl FnMut(Bytes) -> Result<()>,
+) -> Result<()> {
+    let mut sizes = Vec::with_capacity(keys.len());
+    for key in keys {
+        sizes.push(set::meta(batch, key)?.map_or(0, |m| m.size));
+    }
+    match op {
+        Op::Inter => {
+            if sizes.contains(&0) {
+                return Ok(());
+            }
+            // Stream the smallest set, look its members up in the others.
+            let smallest = (0..keys.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
+            set::for_each(batch, &keys[smallest], |member| {
+                for (i, key) in keys.iter().enumerate() {
+                    if i != smallest && !set::contains(batch, key, &member)? {
+                        return Ok(());
+                    }
+                }
+                emit(member)
+            })
+        }
+        Op::Diff => set::for_each(batch, &keys[0], |member| {
+            for key in &keys[1..] {
+                if set::contains(batch, key, &member)? {
+                    return Ok(());
+                }
+            }
+            emit(member)
+        }),
+        Op::Union => {
+            let mut seen = HashSet::new();
+            for key in keys {
+                set::for_each(batch, key, |member| {
+                    if seen.insert(member.clone()) {
+                        emit(member)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// SINTER / SUNION / SDIFF key [key ...]: the members of the result (a set in RESP3).
+fn reply_combined(ctx: &mut Ctx, args: &mut Args, op: Op) -> Result<Reply> {
+    let keys = keys(ctx, args.rest()?);
+    let mut members = Vec::new();
+    combine(&ctx.batch, &keys, op, |m| {
+        members.push(Reply::Bulk(m));
+        Ok(())
+    })?;
+    Ok(Reply::Set(members))
+}
+
+/// SINTERSTORE / SUNIONSTORE / SDIFFSTORE destination key [key ...]: stores the result in
+/// `destination` (replacing whatever it held; an empty result deletes it) and replies with
+/// its size.
+fn store_combined(ctx: &mut Ctx, args: &mut Args, op: Op) -> Result<Reply> {
+    let destination = ctx.key(args.bytes()?);
+    let keys = keys(ctx, args.rest()?);
+    let mut members = Vec::new();
+    combine(&ctx.batch, &keys, op, |m| {
+        members.push(m);
+        Ok(())
+    })?;
+    Ok(Reply::Int(
+        set::store(&mut ctx.batch, &destination, members)? as i64,
+    ))
+}
+
+fn keys(ctx: &Ctx, names: Vec<Bytes>) -> Vec<KeyId> {
+    names.into_iter().map(|name| ctx.key(name)).collect()
+}
+
+fn sinter(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_combined(ctx, args, Op::Inter)
+}
+
+fn sunion(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_combined(ctx, args, Op::Union)
+}
+
+fn sdiff(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_combined(ctx, args, Op::Diff)
+}
+
+fn sinterstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_combined(ctx, args, Op::Inter)
+}
+
+fn sunionstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_combined(ctx, args, Op::Union)
+}
+
+fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_combined(ctx, args, Op::Diff)
+}
+
+/// Reads the `numkeys` of SINTERCARD and ZMPOP: a positive integer.
+pub fn numkeys(args: &mut Args) -> Result<usize> {
+    parse_i64(&args.bytes()?)
+        .filter(|&n| n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(Error::reply("ERR numkeys should be greater than 0"))
+}
+
+/// Reads `[LIMIT limit]` after the keys of SINTERCARD and ZINTERCARD: 0 is no limit.
+pub fn intercard_limit(args: &mut Args) -> Result<u64> {
+    let mut limit = 0;
+    while !args.is_empty() {
+        if args.remaining() >= 2 && args.eat("LIMIT") {
+            limit = parse_i64(&args.bytes()?)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or(Error::reply("ERR LIMIT can't be negative"))?;
+        } else {
+            return Err(Error::syntax());
+        }
+    }
+    Ok(limit)
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, counting
+/// stopped at `limit` (0: no limit).
+fn sintercard(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let numkeys = numkeys(args)?;
+    if numkeys > args.remaining() {
+        return Err(Error::reply(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let mut keys = Vec::with_capacity(numkeys);
+    for _ in 0..numkeys {
+        keys.push(ctx.key(args.bytes()?));
+    }
+    let limit = intercard_limit(args)?;
+    let mut count = 0u64;
+    combine(&ctx.batch, &keys, Op::Inter, |_| {
+        count += 1;
+        Ok(())
+    })?;
+    let count = if limit > 0 { count.min(limit) } else { count };
+    Ok(Reply::Int(count as i64))
+}
+
+/// SSCAN key cursor [MATCH pattern] [COUNT count]
+fn sscan(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let start = cursor::parse(args)?;
+    let Some(meta) = set::meta(&ctx.batch, &key)? else {
+        return Ok(cursor::reply(0, Vec::new()));
+    };
+    let options = cursor::Options::parse(args)?;
+    let mut members = Vec::new();
+    let next = set::scan(&ctx.batch, &key, &meta, start, options.count, |m| {
+        if options.matches(&m) {
+            members.push(Reply::Bulk(m));
+        }
+        Ok(())
+    })?;
+    Ok(cursor::reply(next, members))
+}
+
+/// A destination key at argument 1, then source keys to the end (the *STORE commands).
+const STORE_KEYS: &[KeySpec] = &[
+    KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    },
+    KeySpec::Range {
+        first: 2,
+        last: -1,
+        step: 1,
+    },
+];
+
+/// SMOVE's source and destination.
+const SMOVE_KEYS: &[KeySpec] = &[
+    KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    },
+    KeySpec::Range {
+        first: 2,
+        last: 2,
+        step: 1,
+    },
+];
+
+/// `numkeys` at argument 1, the keys after it.
+pub const NUMKEYS_AT_1: &[KeySpec] = &[KeySpec::Counted {
+    numkeys: 1,
+    first: 1,
+    step: 1,
+}];
+
+const READ: &[super::Flag] = &[Readonly];
+const READ_FAST: &[super::Flag] = &[Readonly, Fast];
+const WRITE_FAST: &[super::Flag] = &[Write, Fast];
+const STORE: &[super::Flag] = &[Write, Denyoom];
+const ACL_READ: &[&str] = &["@read", "@set", "@slow"];
+const ACL_READ_FAST: &[&str] = &["@read", "@set", "@fast"];
+const ACL_WRITE: &[&str] = &["@write", "@set", "@slow"];
+const ACL_WRITE_FAST: &[&str] = &["@write", "@set", "@fast"];
+
 pub const COMMANDS: &[Command] = &[
     Command {
         name: "sadd",
         arity: -3,
         flags: &[Write, Denyoom, Fast],
-        acl: &["@write", "@set", "@fast"],
+        acl: ACL_WRITE_FAST,
         keys: FIRST_KEY,
         handler: sadd,
         subcommands: &[],
     },
     Command {
+        name: "srem",
+        arity: -3,
+        flags: WRITE_FAST,
+        acl: ACL_WRITE_FAST,
+        keys: FIRST_KEY,
+        handler: srem,
+        subcommands: &[],
+    },
+    Command {
         name: "smembers",
         arity: 2,
-        flags: &[Readonly],
-        acl: &["@read", "@set", "@slow"],
+        flags: READ,
+        acl: ACL_READ,
         keys: FIRST_KEY,
         handler: smembers,
         subcommands: &[],
@@ -60,8 +425,8 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "scard",
         arity: 2,
-        flags: &[Readonly, Fast],
-        acl: &["@read", "@set", "@fast"],
+        flags: READ_FAST,
+        acl: ACL_READ_FAST,
         keys: FIRST_KEY,
         handler: scard,
         subcommands: &[],
@@ -69,10 +434,118 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "sismember",
         arity: 3,
-        flags: &[Readonly, Fast],
-        acl: &["@read", "@set", "@fast"],
+        flags: READ_FAST,
+        acl: ACL_READ_FAST,
         keys: FIRST_KEY,
         handler: sismember,
+        subcommands: &[],
+    },
+    Command {
+        name: "smismember",
+        arity: -3,
+        flags: READ_FAST,
+        acl: ACL_READ_FAST,
+        keys: FIRST_KEY,
+        handler: smismember,
+        subcommands: &[],
+    },
+    Command {
+        name: "spop",
+        arity: -2,
+        flags: WRITE_FAST,
+        acl: ACL_WRITE_FAST,
+        keys: FIRST_KEY,
+        handler: spop,
+        subcommands: &[],
+    },
+    Command {
+        name: "srandmember",
+        arity: -2,
+        flags: READ,
+        acl: ACL_READ,
+        keys: FIRST_KEY,
+        handler: srandmember,
+        subcommands: &[],
+    },
+    Command {
+        name: "smove",
+        arity: 4,
+        flags: WRITE_FAST,
+        acl: ACL_WRITE_FAST,
+        keys: SMOVE_KEYS,
+        handler: smove,
+        subcommands: &[],
+    },
+    Command {
+        name: "sinter",
+        arity: -2,
+        flags: READ,
+        acl: ACL_READ,
+        keys: ALL_KEYS,
+        handler: sinter,
+        subcommands: &[],
+    },
+    Command {
+        name: "sunion",
+        arity: -2,
+        flags: READ,
+        acl: ACL_READ,
+        keys: ALL_KEYS,
+        handler: sunion,
+        subcommands: &[],
+    },
+    Command {
+        name: "sdiff",
+        arity: -2,
+        flags: READ,
+        acl: ACL_READ,
+        keys: ALL_KEYS,
+        handler: sdiff,
+        subcommands: &[],
+    },
+    Command {
+        name: "sinterstore",
+        arity: -3,
+        flags: STORE,
+        acl: ACL_WRITE,
+        keys: STORE_KEYS,
+        handler: sinterstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "sunionstore",
+        arity: -3,
+        flags: STORE,
+        acl: ACL_WRITE,
+        keys: STORE_KEYS,
+        handler: sunionstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "sdiffstore",
+        arity: -3,
+        flags: STORE,
+        acl: ACL_WRITE,
+        keys: STORE_KEYS,
+        handler: sdiffstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "sintercard",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: NUMKEYS_AT_1,
+        handler: sintercard,
+        subcommands: &[],
+    },
+    Command {
+        name: "sscan",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: FIRST_KEY,
+        handler: sscan,
         subcommands: &[],
     },
 ];

@@ -1,6 +1,8 @@
 //! Sorted set commands: ZADD, ZINCRBY, ZCARD, ZSCORE, ZMSCORE, ZREM, ZRANK, ZREVRANK, ZCOUNT,
 //! ZLEXCOUNT, the ZRANGE family (ZRANGE with BYSCORE/BYLEX/REV/LIMIT, ZREVRANGE,
-//! Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX) and ZUNIONSTORE.
+//! Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX) and ZRANGESTORE, ZREMRANGEBYRANK/SCORE/LEX,
+//! ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER, ZSCAN, and ZUNION, ZINTER, ZDIFF with their STORE
+//! forms and ZINTERCARD.
 //!
 //! Every range is resolved to ranks first: "how many members come before the range" and
 //! "how many come before its end" are two descents of the order index, and the members in
@@ -11,10 +13,12 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
+use super::sets::{numkeys, random_count, NUMKEYS_AT_1};
+use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
 use crate::error::{Error, Result};
-use crate::number::{parse_f64, parse_i64, parse_strtod};
+use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
 use crate::protocol::Reply;
+use crate::store::entries::SMALL;
 use crate::store::zset::{self, Entry, ZSet};
 use crate::store::{set, Batch, KeyId, Type};
 
@@ -387,85 +391,127 @@ enum RangeBy {
     Lex,
 }
 
-/// The ZRANGE family: `by` and `reverse` are fixed by the command (ZRANGEBYSCORE,
-/// ZREVRANGE...) or, when None, chosen by ZRANGE's BYSCORE/BYLEX/REV options.
-fn range(
-    ctx: &mut Ctx,
-    args: &mut Args,
-    by: Option<RangeBy>,
-    reverse: Option<bool>,
-) -> Result<Reply> {
-    let key = ctx.key(args.bytes()?);
-    let (first, second) = (args.bytes()?, args.bytes()?);
-    // Each may be chosen once, by the command or by an option.
-    let (mut kind, mut rev) = (by, reverse);
-    let mut with_scores = false;
-    let mut limit: Option<(i64, i64)> = None;
-    while !args.is_empty() {
-        if args.eat("WITHSCORES") {
-            with_scores = true;
-        } else if args.remaining() >= 3 && args.eat("LIMIT") {
-            limit = Some((args.int()?, args.int()?));
-        } else if rev.is_none() && args.eat("REV") {
-            rev = Some(true);
-        } else if kind.is_none() && args.eat("BYSCORE") {
-            kind = Some(RangeBy::Score);
-        } else if kind.is_none() && args.eat("BYLEX") {
-            kind = Some(RangeBy::Lex);
+impl Window {
+    /// The two ends of a range of `kind`, low end first.
+    fn parse(kind: RangeBy, low: &Bytes, high: &Bytes) -> Result<Window> {
+        Ok(match kind {
+            RangeBy::Rank => {
+                let parse = |b: &Bytes| parse_i64(b).ok_or_else(Error::not_integer);
+                Window::Ranks(parse(low)?, parse(high)?)
+            }
+            RangeBy::Score => Window::Between(Bound::score(low)?, Bound::score(high)?),
+            RangeBy::Lex => Window::Between(Bound::lex(low)?, Bound::lex(high)?),
+        })
+    }
+
+    /// The ascending ranks `[start, end)` selected in `zset`: rank windows counted from the
+    /// high end when `rev`, LIMIT applied to bounded ones.
+    fn ranks(
+        &self,
+        zset: &mut ZSet,
+        batch: &Batch,
+        limit: Option<(i64, i64)>,
+        rev: bool,
+    ) -> Result<(u64, u64)> {
+        let len = zset.len();
+        Ok(match self {
+            Window::Ranks(from, to) => match rank_window(*from, *to, len) {
+                Some((a, b)) if rev => (len - 1 - b, len - a),
+                Some((a, b)) => (a, b + 1),
+                None => (0, 0),
+            },
+            Window::Between(min, max) => {
+                let (lo, hi) = bounds_to_ranks(zset, batch, min, max)?;
+                limit_window(lo, hi, limit, rev)
+            }
+        })
+    }
+}
+
+/// A ZRANGE-family request, parsed.
+struct RangeQuery {
+    window: Window,
+    rev: bool,
+    limit: Option<(i64, i64)>,
+    with_scores: bool,
+}
+
+impl RangeQuery {
+    /// Reads `start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`. `by` and
+    /// `reverse` are fixed by the command (ZRANGEBYSCORE, ZREVRANGE...) or, when None, chosen
+    /// by the options; ZRANGESTORE (`store`) takes no WITHSCORES.
+    fn parse(
+        args: &mut Args,
+        by: Option<RangeBy>,
+        reverse: Option<bool>,
+        store: bool,
+    ) -> Result<RangeQuery> {
+        let (first, second) = (args.bytes()?, args.bytes()?);
+        // Each may be chosen once, by the command or by an option.
+        let (mut kind, mut rev) = (by, reverse);
+        let mut with_scores = false;
+        let mut limit: Option<(i64, i64)> = None;
+        while !args.is_empty() {
+            if !store && args.eat("WITHSCORES") {
+                with_scores = true;
+            } else if args.remaining() >= 3 && args.eat("LIMIT") {
+                limit = Some((args.int()?, args.int()?));
+            } else if rev.is_none() && args.eat("REV") {
+                rev = Some(true);
+            } else if kind.is_none() && args.eat("BYSCORE") {
+                kind = Some(RangeBy::Score);
+            } else if kind.is_none() && args.eat("BYLEX") {
+                kind = Some(RangeBy::Lex);
+            } else {
+                return Err(Error::syntax());
+            }
+        }
+        let kind = kind.unwrap_or(RangeBy::Rank);
+        let rev = rev.unwrap_or(false);
+        // As Redis, which keeps "no LIMIT" as a count of -1: `LIMIT <any> -1` is no limit,
+        // and is accepted (and ignored) with a rank range.
+        if limit.is_some_and(|(_, count)| count != -1) && kind == RangeBy::Rank {
+            return Err(Error::reply(
+                "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+            ));
+        }
+        if with_scores && kind == RangeBy::Lex {
+            return Err(Error::reply(
+                "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+            ));
+        }
+        // Score and lex ranges are given high end first when reversed.
+        let (low, high) = if rev && kind != RangeBy::Rank {
+            (second, first)
         } else {
-            return Err(Error::syntax());
+            (first, second)
+        };
+        Ok(RangeQuery {
+            window: Window::parse(kind, &low, &high)?,
+            rev,
+            limit,
+            with_scores,
+        })
+    }
+
+    /// The members selected in the sorted set at `key` (none if it is missing), in reply
+    /// order.
+    fn select(&self, batch: &Batch, key: &KeyId) -> Result<Vec<Entry>> {
+        let Some(mut zset) = ZSet::open(batch, key)? else {
+            return Ok(Vec::new());
+        };
+        let (start, end) = self.window.ranks(&mut zset, batch, self.limit, self.rev)?;
+        let mut members = zset.range(batch, start, end - start)?;
+        if self.rev {
+            members.reverse();
         }
+        Ok(members)
     }
-    let kind = kind.unwrap_or(RangeBy::Rank);
-    let rev = rev.unwrap_or(false);
-    // As Redis, which keeps "no LIMIT" as a count of -1: `LIMIT <any> -1` is no limit, and
-    // is accepted (and ignored) with a rank range.
-    if limit.is_some_and(|(_, count)| count != -1) && kind == RangeBy::Rank {
-        return Err(Error::reply(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
-    }
-    if with_scores && kind == RangeBy::Lex {
-        return Err(Error::reply(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
-    }
-    // Score and lex ranges are given high end first when reversed.
-    let (low, high) = if rev && kind != RangeBy::Rank {
-        (second, first)
-    } else {
-        (first, second)
-    };
-    let window = match kind {
-        RangeBy::Rank => {
-            let parse = |b: &Bytes| parse_i64(b).ok_or_else(Error::not_integer);
-            Window::Ranks(parse(&low)?, parse(&high)?)
-        }
-        RangeBy::Score => Window::Between(Bound::score(&low)?, Bound::score(&high)?),
-        RangeBy::Lex => Window::Between(Bound::lex(&low)?, Bound::lex(&high)?),
-    };
-    let batch = &ctx.batch;
-    let Some(mut zset) = ZSet::open(batch, &key)? else {
-        return Ok(Reply::Array(Vec::new()));
-    };
-    let len = zset.len();
-    // The forward ranks [start, end) to read.
-    let (start, end) = match window {
-        Window::Ranks(from, to) => match rank_window(from, to, len) {
-            Some((a, b)) if rev => (len - 1 - b, len - a),
-            Some((a, b)) => (a, b + 1),
-            None => (0, 0),
-        },
-        Window::Between(min, max) => {
-            let (lo, hi) = bounds_to_ranks(&mut zset, batch, &min, &max)?;
-            limit_window(lo, hi, limit, rev)
-        }
-    };
-    let mut members = zset.range(batch, start, end - start)?;
-    if rev {
-        members.reverse();
-    }
-    Ok(if with_scores {
+}
+
+/// Members as a reply: with their scores (pairs in RESP3) or alone.
+fn entries_reply(members: Vec<Entry>, with_scores: bool) -> Reply {
+    if with_scores {
         Reply::Pairs(
             members
                 .into_iter()
@@ -474,7 +520,35 @@ fn range(
         )
     } else {
         Reply::Array(members.into_iter().map(|e| Reply::Bulk(e.member)).collect())
-    })
+    }
+}
+
+/// The ZRANGE family (see [`RangeQuery::parse`]).
+fn range(
+    ctx: &mut Ctx,
+    args: &mut Args,
+    by: Option<RangeBy>,
+    reverse: Option<bool>,
+) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let query = RangeQuery::parse(args, by, reverse, false)?;
+    let members = query.select(&ctx.batch, &key)?;
+    Ok(entries_reply(members, query.with_scores))
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: stores what
+/// ZRANGE would return in `dst` (replacing it; nothing deletes it) and replies its size.
+fn zrangestore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let destination = ctx.key(args.bytes()?);
+    let source = ctx.key(args.bytes()?);
+    let query = RangeQuery::parse(args, None, None, true)?;
+    let mut members = query.select(&ctx.batch, &source)?;
+    if query.rev {
+        members.reverse();
+    }
+    Ok(Reply::Int(
+        zset::store(&mut ctx.batch, &destination, members)? as i64,
+    ))
 }
 
 /// ZRANGE's start/stop (negative: from the end) as an inclusive window of ranks.
@@ -543,7 +617,216 @@ fn zrevrangebylex(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     range(ctx, args, Some(RangeBy::Lex), Some(true))
 }
 
-// ---- ZUNIONSTORE ----
+// ---- removing ranges, popping, random members ----
+
+/// ZREMRANGEBYRANK / ZREMRANGEBYSCORE / ZREMRANGEBYLEX key min max: removes the members in
+/// the range and replies how many; the key goes with its last member.
+fn remove_range(ctx: &mut Ctx, args: &mut Args, by: RangeBy) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let window = Window::parse(by, &args.bytes()?, &args.bytes()?)?;
+    let batch = &mut ctx.batch;
+    let Some(mut zset) = ZSet::open(batch, &key)? else {
+        return Ok(Reply::Int(0));
+    };
+    let (start, end) = window.ranks(&mut zset, batch, None, false)?;
+    let removed = zset.remove_ranks(batch, start, end)?;
+    zset.save(batch)?;
+    Ok(Reply::Int(removed as i64))
+}
+
+fn zremrangebyrank(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    remove_range(ctx, args, RangeBy::Rank)
+}
+
+fn zremrangebyscore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    remove_range(ctx, args, RangeBy::Score)
+}
+
+fn zremrangebylex(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    remove_range(ctx, args, RangeBy::Lex)
+}
+
+/// ZPOPMIN / ZPOPMAX key [count]: removes and returns the lowest (highest) member and its
+/// score, or up to `count` of them (pairs in RESP3).
+fn pop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let count = match args.remaining() {
+        0 => None,
+        1 => Some(positive_count(args)?),
+        _ => return Err(Error::syntax()),
+    };
+    let popped = zset::pop(&mut ctx.batch, &key, count.unwrap_or(1), max)?;
+    Ok(match count {
+        Some(_) => entries_reply(popped, true),
+        None => Reply::Array(
+            popped
+                .into_iter()
+                .flat_map(|e| [Reply::Bulk(e.member), Reply::Double(e.score)])
+                .collect(),
+        ),
+    })
+}
+
+/// A count that must be 0 or more (ZPOPMIN's, SPOP's), with Redis's error otherwise.
+fn positive_count(args: &mut Args) -> Result<u64> {
+    parse_i64(&args.bytes()?)
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or(Error::reply("ERR value is out of range, must be positive"))
+}
+
+fn zpopmin(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pop(ctx, args, false)
+}
+
+fn zpopmax(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pop(ctx, args, true)
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first key that holds a
+/// sorted set and replies `[key, [[member, score], ...]]`; nil when none does.
+fn zmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let numkeys = numkeys(args)?;
+    if numkeys >= args.remaining() {
+        return Err(Error::syntax());
+    }
+    let mut keys = Vec::with_capacity(numkeys);
+    for _ in 0..numkeys {
+        keys.push(ctx.key(args.bytes()?));
+    }
+    let max = match args.word()?.as_str() {
+        "MIN" => false,
+        "MAX" => true,
+        _ => return Err(Error::syntax()),
+    };
+    let mut count = None;
+    while !args.is_empty() {
+        if count.is_none() && args.remaining() >= 2 && args.eat("COUNT") {
+            let n = parse_i64(&args.bytes()?)
+                .filter(|&n| n > 0)
+                .ok_or(Error::reply("ERR count should be greater than 0"))?;
+            count = Some(n as u64);
+        } else {
+            return Err(Error::syntax());
+        }
+    }
+    let popped = zset::pop_first(&mut ctx.batch, &keys, count.unwrap_or(1), max)?;
+    Ok(popped.map_or(Reply::NilArray, |(key, members)| {
+        let pairs = members
+            .into_iter()
+            .map(|e| Reply::Array(vec![Reply::Bulk(e.member), Reply::Double(e.score)]))
+            .collect();
+        Reply::Array(vec![Reply::Bulk(key.key), Reply::Array(pairs)])
+    }))
+}
+
+/// ZRANDMEMBER key [count [WITHSCORES]]: a random member (nil when the set is missing); with
+/// a count, up to `count` distinct members, or `-count` picks that may repeat, each a
+/// uniformly random rank of the index; WITHSCORES adds the scores (pairs in RESP3).
+fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let count = match args.remaining() {
+        0 => None,
+        _ => Some(random_count(args)?),
+    };
+    let with_scores = match args.remaining() {
+        0 => false,
+        1 if args.eat("WITHSCORES") => true,
+        _ => return Err(Error::syntax()),
+    };
+    if with_scores && count.is_some_and(|n| n.unsigned_abs() > i64::MAX as u64 / 2) {
+        return Err(Error::reply("ERR value is out of range"));
+    }
+    let batch = &ctx.batch;
+    let Some(mut zset) = ZSet::open(batch, &key)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Array(Vec::new())));
+    };
+    let Some(count) = count else {
+        let picked = zset.random(batch, 1, true)?;
+        return Ok(Reply::bulk_or_nil(
+            picked.into_iter().next().map(|e| e.member),
+        ));
+    };
+    let members = if count >= 0 && count.unsigned_abs() >= zset.len() {
+        // The whole set, highest first, as Redis walks it.
+        let mut all = zset.range(batch, 0, zset.len())?;
+        all.reverse();
+        all
+    } else {
+        zset.random(batch, count.unsigned_abs(), count >= 0)?
+    };
+    Ok(entries_reply(members, with_scores))
+}
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, flat, the scores as
+/// strings. Redis writes them two ways, depending on how it holds the set: a small one
+/// (listpack: at most 128 members of at most 64 bytes) whole and in order, its scores in the
+/// shortest form that reads back (`0.1`); a big one in parts, with `%.17g`
+/// (`0.10000000000000001`). So does this.
+fn zscan(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let start = cursor::parse(args)?;
+    let batch = &ctx.batch;
+    let Some(mut zset) = ZSet::open(batch, &key)? else {
+        return Ok(cursor::reply(0, Vec::new()));
+    };
+    let options = cursor::Options::parse(args)?;
+    let (mut found, mut longest) = (Vec::new(), 0);
+    let next = zset.scan(batch, start, options.count, |member, score| {
+        longest = longest.max(member.len());
+        if options.matches(&member) {
+            found.push((member, score));
+        }
+        Ok(())
+    })?;
+    let small = zset.len() <= SMALL && longest <= 64;
+    let mut items = Vec::with_capacity(found.len() * 2);
+    for (member, score) in found {
+        items.push(Reply::Bulk(member));
+        items.push(Reply::bulk(if small {
+            format_f64(score)
+        } else {
+            format_g17(score)
+        }));
+    }
+    Ok(cursor::reply(next, items))
+}
+
+/// C's `%.17g`: 17 significant digits, fixed or exponent form, trailing zeros removed.
+fn format_g17(value: f64) -> String {
+    if !value.is_finite() || value == 0.0 {
+        return format_f64(value);
+    }
+    let sci = format!("{value:.16e}");
+    let (mantissa, exponent) = sci.split_once('e').expect("{:e} has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if (-4..17).contains(&exponent) {
+        let fixed = if exponent >= 0 {
+            let (whole, fraction) = digits.split_at(exponent as usize + 1);
+            format!("{whole}.{fraction}")
+        } else {
+            format!("0.{}{digits}", "0".repeat((-exponent - 1) as usize))
+        };
+        format!("{sign}{}", trim(fixed))
+    } else {
+        let mantissa = trim(format!("{}.{}", &digits[..1], &digits[1..]));
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exp_sign}{:02}", exponent.unsigned_abs())
+    }
+}
+
+// ---- ZUNION, ZINTER, ZDIFF and their STORE forms, ZINTERCARD ----
 
 #[derive(Clone, Copy)]
 enum Aggregate {
@@ -553,7 +836,8 @@ enum Aggregate {
 }
 
 impl Aggregate {
-    /// Combines two scores; a sum of opposite infinities is 0, as in Redis.
+    /// Combines two scores as Redis's `zunionInterAggregate`: a sum of opposite infinities
+    /// is 0, and a NaN `b` (0 * inf from a weight) leaves `a` as it is for MIN and MAX.
     fn apply(self, a: f64, b: f64) -> f64 {
         match self {
             Aggregate::Sum => {
@@ -564,99 +848,277 @@ impl Aggregate {
                     sum
                 }
             }
-            Aggregate::Min => a.min(b),
-            Aggregate::Max => a.max(b),
-        }
-    }
-}
-
-/// A source of ZUNIONSTORE: a sorted set, a set (whose members score 1), or nothing.
-fn source_type(batch: &Batch, key: &KeyId) -> Result<Option<Type>> {
-    match batch.meta(key)?.map(|m| m.kind) {
-        kind @ (None | Some(Type::ZSet | Type::Set)) => Ok(kind),
-        Some(_) => Err(Error::wrong_type()),
-    }
-}
-
-/// Every member of a source, with its score.
-fn source_entries(batch: &Batch, key: &KeyId, kind: Option<Type>) -> Result<Vec<Entry>> {
-    match kind {
-        Some(Type::ZSet) => {
-            let mut zset = ZSet::open(batch, key)?.expect("the key is a sorted set");
-            let len = zset.len();
-            zset.range(batch, 0, len)
-        }
-        Some(Type::Set) => Ok(set::members(batch, key)?
-            .into_iter()
-            .map(|m| Entry::new(1.0, m))
-            .collect()),
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]:
-/// stores the union of the sources and replies with its size.
-fn zunionstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let dest = ctx.key(args.bytes()?);
-    let numkeys = args.int()?;
-    if numkeys < 1 {
-        return Err(Error::new(format!(
-            "ERR at least 1 input key is needed for '{}' command",
-            args.name()
-        )));
-    }
-    if numkeys as usize > args.remaining() {
-        return Err(Error::syntax());
-    }
-    let mut sources = Vec::with_capacity(numkeys as usize);
-    for _ in 0..numkeys {
-        let key = ctx.key(args.bytes()?);
-        let kind = source_type(&ctx.batch, &key)?;
-        sources.push((key, kind));
-    }
-    let mut weights = vec![1.0; sources.len()];
-    let mut aggregate = Aggregate::Sum;
-    while !args.is_empty() {
-        if args.remaining() > sources.len() && args.eat("WEIGHTS") {
-            for weight in &mut weights {
-                *weight = parse_f64(&args.bytes()?)
-                    .ok_or(Error::reply("ERR weight value is not a float"))?;
+            // Written as Redis compares, which also decides NaN and -0 against 0.
+            Aggregate::Min => {
+                if b < a {
+                    b
+                } else {
+                    a
+                }
             }
-        } else if args.remaining() >= 2 && args.eat("AGGREGATE") {
-            aggregate = match args.word()?.as_str() {
-                "SUM" => Aggregate::Sum,
-                "MIN" => Aggregate::Min,
-                "MAX" => Aggregate::Max,
-                _ => return Err(Error::syntax()),
-            };
-        } else {
+            Aggregate::Max => {
+                if b > a {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+}
+
+/// The operation of a ZUNION/ZINTER/ZDIFF-family command.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+/// One input of a set operation: a sorted set, a set (whose members score 1), or a missing
+/// key (no members).
+struct Source {
+    key: KeyId,
+    kind: Option<Type>,
+    size: u64,
+    weight: f64,
+}
+
+impl Source {
+    fn open(batch: &Batch, key: KeyId) -> Result<Source> {
+        let meta = batch.meta(&key)?;
+        let kind = match meta.as_ref().map(|m| m.kind) {
+            kind @ (None | Some(Type::ZSet | Type::Set)) => kind,
+            Some(_) => return Err(Error::wrong_type()),
+        };
+        Ok(Source {
+            key,
+            kind,
+            size: meta.map_or(0, |m| m.size),
+            weight: 1.0,
+        })
+    }
+
+    /// Calls `visit` with every member and its (unweighted) score.
+    fn for_each(&self, batch: &Batch, mut visit: impl FnMut(Entry) -> Result<()>) -> Result<()> {
+        match self.kind {
+            Some(Type::ZSet) => match ZSet::open(batch, &self.key)? {
+                Some(mut zset) => zset.for_each(batch, visit),
+                None => Ok(()),
+            },
+            Some(Type::Set) => set::for_each(batch, &self.key, |m| visit(Entry::new(1.0, m))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A member's (unweighted) score; None when it is not a member.
+    fn score(&self, batch: &Batch, member: &[u8]) -> Result<Option<f64>> {
+        match self.kind {
+            Some(Type::ZSet) => match ZSet::open(batch, &self.key)? {
+                Some(zset) => zset.score(batch, member),
+                None => Ok(None),
+            },
+            Some(Type::Set) => Ok(set::contains(batch, &self.key, member)?.then_some(1.0)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A parsed ZUNION/ZINTER/ZDIFF-family request.
+struct SetQuery {
+    op: SetOp,
+    sources: Vec<Source>,
+    aggregate: Aggregate,
+    with_scores: bool,
+    /// ZINTERCARD's LIMIT (0: none).
+    limit: u64,
+}
+
+/// What a set-operation command accepts after its keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// ZUNION, ZINTER, ZDIFF: WITHSCORES.
+    Reply,
+    /// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE.
+    Store,
+    /// ZINTERCARD: LIMIT.
+    Card,
+}
+
+impl SetQuery {
+    /// Reads `numkeys key [key ...]` and the options of `form`, with Redis's errors in
+    /// Redis's order: the count, then each key's type, then the options.
+    fn parse(ctx: &Ctx, args: &mut Args, op: SetOp, form: Form) -> Result<SetQuery> {
+        let numkeys = args.int()?;
+        if numkeys < 1 {
+            return Err(Error::new(format!(
+                "ERR at least 1 input key is needed for '{}' command",
+                args.name()
+            )));
+        }
+        if numkeys as u64 > args.remaining() as u64 {
             return Err(Error::syntax());
         }
-    }
-    let mut union: HashMap<Bytes, f64> = HashMap::new();
-    for ((key, kind), weight) in sources.into_iter().zip(weights) {
-        for entry in source_entries(&ctx.batch, &key, kind)? {
-            let mut score = entry.score * weight;
-            if score.is_nan() {
-                score = 0.0; // 0 * inf
-            }
-            union
-                .entry(entry.member)
-                .and_modify(|s| *s = aggregate.apply(*s, score))
-                .or_insert(score);
+        let mut sources = Vec::with_capacity(numkeys as usize);
+        for _ in 0..numkeys {
+            sources.push(Source::open(&ctx.batch, ctx.key(args.bytes()?))?);
         }
+        let mut query = SetQuery {
+            op,
+            sources,
+            aggregate: Aggregate::Sum,
+            with_scores: false,
+            limit: 0,
+        };
+        let weighted = op != SetOp::Diff && form != Form::Card;
+        while !args.is_empty() {
+            if weighted && args.remaining() > query.sources.len() && args.eat("WEIGHTS") {
+                for source in &mut query.sources {
+                    source.weight = parse_f64(&args.bytes()?)
+                        .ok_or(Error::reply("ERR weight value is not a float"))?;
+                }
+            } else if weighted && args.remaining() >= 2 && args.eat("AGGREGATE") {
+                query.aggregate = match args.word()?.as_str() {
+                    "SUM" => Aggregate::Sum,
+                    "MIN" => Aggregate::Min,
+                    "MAX" => Aggregate::Max,
+                    _ => return Err(Error::syntax()),
+                };
+            } else if form == Form::Reply && args.eat("WITHSCORES") {
+                query.with_scores = true;
+            } else if form == Form::Card && args.remaining() >= 2 && args.eat("LIMIT") {
+                query.limit = parse_i64(&args.bytes()?)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or(Error::reply("ERR LIMIT can't be negative"))?;
+            } else {
+                return Err(Error::syntax());
+            }
+        }
+        Ok(query)
     }
-    let mut result: Vec<Entry> = union
-        .into_iter()
-        .map(|(member, score)| Entry::new(score, member))
-        .collect();
-    result.sort_by(|a, b| a.cmp_key(b.score, &b.member));
+
+    /// The result, in sorted-set order. An intersection streams its smallest input and
+    /// looks members up in the others, a difference streams its first; both hold only
+    /// their result. A union accumulates every member it meets.
+    fn run(mut self, batch: &Batch) -> Result<Vec<Entry>> {
+        // Redis takes the inputs of a union or an intersection from the smallest up, which
+        // fixes the order in which scores are summed.
+        if self.op != SetOp::Diff {
+            self.sources.sort_by_key(|s| s.size);
+        }
+        let aggregate = self.aggregate;
+        let mut result = Vec::new();
+        let (first, others) = self.sources.split_first().expect("at least one input");
+        match self.op {
+            SetOp::Inter => first.for_each(batch, |entry| {
+                let mut score = weighted(entry.score, first.weight);
+                for other in others {
+                    match other.score(batch, &entry.member)? {
+                        Some(s) => score = aggregate.apply(score, s * other.weight),
+                        None => return Ok(()),
+                    }
+                }
+                result.push(Entry::new(score, entry.member));
+                Ok(())
+            })?,
+            SetOp::Diff => first.for_each(batch, |entry| {
+                for other in others {
+                    if other.score(batch, &entry.member)?.is_some() {
+                        return Ok(());
+                    }
+                }
+                result.push(entry);
+                Ok(())
+            })?,
+            SetOp::Union => {
+                let mut union: HashMap<Bytes, f64> = HashMap::new();
+                for source in &self.sources {
+                    source.for_each(batch, |entry| {
+                        let score = weighted(entry.score, source.weight);
+                        union
+                            .entry(entry.member)
+                            .and_modify(|s| *s = aggregate.apply(*s, score))
+                            .or_insert(score);
+                        Ok(())
+                    })?;
+                }
+                result = union
+                    .into_iter()
+                    .map(|(member, score)| Entry::new(score, member))
+                    .collect();
+            }
+        }
+        result.sort_by(|a, b| a.cmp_key(b.score, &b.member));
+        Ok(result)
+    }
+}
+
+/// A score times its input's weight; 0 * inf is 0, as in Redis.
+fn weighted(score: f64, weight: f64) -> f64 {
+    let product = score * weight;
+    if product.is_nan() {
+        0.0
+    } else {
+        product
+    }
+}
+
+/// ZUNION / ZINTER / ZDIFF numkeys key [key ...] [WEIGHTS ...] [AGGREGATE ...] [WITHSCORES]
+fn reply_set_op(ctx: &mut Ctx, args: &mut Args, op: SetOp) -> Result<Reply> {
+    let query = SetQuery::parse(ctx, args, op, Form::Reply)?;
+    let with_scores = query.with_scores;
+    Ok(entries_reply(query.run(&ctx.batch)?, with_scores))
+}
+
+/// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key [key ...] [WEIGHTS ...]
+/// [AGGREGATE ...]: stores the result (replacing the destination; nothing deletes it) and
+/// replies its size.
+fn store_set_op(ctx: &mut Ctx, args: &mut Args, op: SetOp) -> Result<Reply> {
+    let destination = ctx.key(args.bytes()?);
+    let query = SetQuery::parse(ctx, args, op, Form::Store)?;
+    let result = query.run(&ctx.batch)?;
     Ok(Reply::Int(
-        zset::store(&mut ctx.batch, &dest, result)? as i64
+        zset::store(&mut ctx.batch, &destination, result)? as i64,
     ))
 }
 
-const ZUNIONSTORE_KEYS: &[KeySpec] = &[
+fn zunion(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_set_op(ctx, args, SetOp::Union)
+}
+
+fn zinter(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_set_op(ctx, args, SetOp::Inter)
+}
+
+fn zdiff(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    reply_set_op(ctx, args, SetOp::Diff)
+}
+
+fn zunionstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_set_op(ctx, args, SetOp::Union)
+}
+
+fn zinterstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_set_op(ctx, args, SetOp::Inter)
+}
+
+fn zdiffstore(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    store_set_op(ctx, args, SetOp::Diff)
+}
+
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, at most
+/// `limit` (0: no limit).
+fn zintercard(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let query = SetQuery::parse(ctx, args, SetOp::Inter, Form::Card)?;
+    let limit = query.limit;
+    let count = query.run(&ctx.batch)?.len() as u64;
+    Ok(Reply::Int(
+        if limit > 0 { count.min(limit) } else { count } as i64
+    ))
+}
+
+/// A destination key at argument 1, then `numkeys` at 2 and the source keys after it.
+const STORE_SET_OP_KEYS: &[KeySpec] = &[
     KeySpec::Range {
         first: 1,
         last: 1,
@@ -669,8 +1131,25 @@ const ZUNIONSTORE_KEYS: &[KeySpec] = &[
     },
 ];
 
+/// ZRANGESTORE's destination and source.
+const ZRANGESTORE_KEYS: &[KeySpec] = &[
+    KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    },
+    KeySpec::Range {
+        first: 2,
+        last: 2,
+        step: 1,
+    },
+];
+
 const READ: &[super::Flag] = &[Readonly];
 const READ_FAST: &[super::Flag] = &[Readonly, Fast];
+const WRITE_STORE: &[super::Flag] = &[Write, Denyoom];
+const ACL_READ: &[&str] = &["@read", "@sortedset", "@slow"];
+const ACL_WRITE: &[&str] = &["@write", "@sortedset", "@slow"];
 
 pub const COMMANDS: &[Command] = &[
     Command {
@@ -822,8 +1301,143 @@ pub const COMMANDS: &[Command] = &[
         arity: -4,
         flags: &[Write, Denyoom],
         acl: &["@write", "@sortedset", "@slow"],
-        keys: ZUNIONSTORE_KEYS,
+        keys: STORE_SET_OP_KEYS,
         handler: zunionstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "zrangestore",
+        arity: -5,
+        flags: WRITE_STORE,
+        acl: ACL_WRITE,
+        keys: ZRANGESTORE_KEYS,
+        handler: zrangestore,
+        subcommands: &[],
+    },
+    Command {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: &[Write],
+        acl: ACL_WRITE,
+        keys: FIRST_KEY,
+        handler: zremrangebyrank,
+        subcommands: &[],
+    },
+    Command {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: &[Write],
+        acl: ACL_WRITE,
+        keys: FIRST_KEY,
+        handler: zremrangebyscore,
+        subcommands: &[],
+    },
+    Command {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: &[Write],
+        acl: ACL_WRITE,
+        keys: FIRST_KEY,
+        handler: zremrangebylex,
+        subcommands: &[],
+    },
+    Command {
+        name: "zpopmin",
+        arity: -2,
+        flags: &[Write, Fast],
+        acl: &["@write", "@sortedset", "@fast"],
+        keys: FIRST_KEY,
+        handler: zpopmin,
+        subcommands: &[],
+    },
+    Command {
+        name: "zpopmax",
+        arity: -2,
+        flags: &[Write, Fast],
+        acl: &["@write", "@sortedset", "@fast"],
+        keys: FIRST_KEY,
+        handler: zpopmax,
+        subcommands: &[],
+    },
+    Command {
+        name: "zmpop",
+        arity: -4,
+        flags: &[Write],
+        acl: ACL_WRITE,
+        keys: NUMKEYS_AT_1,
+        handler: zmpop,
+        subcommands: &[],
+    },
+    Command {
+        name: "zrandmember",
+        arity: -2,
+        flags: READ,
+        acl: ACL_READ,
+        keys: FIRST_KEY,
+        handler: zrandmember,
+        subcommands: &[],
+    },
+    Command {
+        name: "zscan",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: FIRST_KEY,
+        handler: zscan,
+        subcommands: &[],
+    },
+    Command {
+        name: "zunion",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: NUMKEYS_AT_1,
+        handler: zunion,
+        subcommands: &[],
+    },
+    Command {
+        name: "zinter",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: NUMKEYS_AT_1,
+        handler: zinter,
+        subcommands: &[],
+    },
+    Command {
+        name: "zdiff",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: NUMKEYS_AT_1,
+        handler: zdiff,
+        subcommands: &[],
+    },
+    Command {
+        name: "zinterstore",
+        arity: -4,
+        flags: WRITE_STORE,
+        acl: ACL_WRITE,
+        keys: STORE_SET_OP_KEYS,
+        handler: zinterstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "zdiffstore",
+        arity: -4,
+        flags: WRITE_STORE,
+        acl: ACL_WRITE,
+        keys: STORE_SET_OP_KEYS,
+        handler: zdiffstore,
+        subcommands: &[],
+    },
+    Command {
+        name: "zintercard",
+        arity: -3,
+        flags: READ,
+        acl: ACL_READ,
+        keys: NUMKEYS_AT_1,
+        handler: zintercard,
         subcommands: &[],
     },
 ];
@@ -842,6 +1456,31 @@ mod tests {
         assert_eq!(rank_window(2, 1, 5), None);
         assert_eq!(rank_window(0, -6, 5), None);
         assert_eq!(rank_window(0, 0, 0), None);
+    }
+
+    #[test]
+    fn big_set_scores_scan_as_printf_g17() {
+        // Expectations from C's printf("%.17g").
+        for (value, text) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (3.0, "3"),
+            (1e21, "1e+21"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1e-5, "1.0000000000000001e-05"),
+            (0.0001, "0.0001"),
+            (1.0 / 3.0, "0.33333333333333331"),
+            (-2.5e-10, "-2.5000000000000002e-10"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (3.0 * 2f64.powi(-25), "8.9406967163085938e-08"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(format_g17(value), text, "{value:e}");
+        }
     }
 
     #[test]

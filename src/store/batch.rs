@@ -266,6 +266,16 @@ enum Location<'a> {
     Gone,
 }
 
+/// Where a directory of a key is read from (see [`Batch::dir_source`]).
+pub enum DirSource {
+    /// This directory on disk, which the batch has not changed (a staged key's is complete).
+    Disk(PathBuf),
+    /// The batch has pending changes to files in it: read it through [`Batch::list`].
+    Edited,
+    /// The key is not there.
+    Gone,
+}
+
 /// How a batch may read the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -711,6 +721,25 @@ impl<'s> Batch<'s> {
             KeyChange::Edit(files) => files,
             KeyChange::Replace(_) | KeyChange::Rename(_) => unreachable!("located as live"),
         }
+    }
+
+    /// Where to read a directory of the key (`fields`, `members`, ...) as a stream: straight
+    /// from disk unless this batch has pending changes to files in it.
+    pub fn dir_source(&self, id: &KeyId, dir: &str) -> Result<DirSource> {
+        let path = match self.locate(id)? {
+            Location::Gone => return Ok(DirSource::Gone),
+            Location::Staged(staged) => staged.join(dir),
+            Location::Live(Some(edits))
+                if edits
+                    .keys()
+                    .any(|rel| rel.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))) =>
+            {
+                return Ok(DirSource::Edited)
+            }
+            Location::Live(_) => self.store.root.join(&id.dir).join(dir),
+        };
+        self.disk()?;
+        Ok(DirSource::Disk(path))
     }
 
     /// The file names in a directory of the key (`fields`, `members`, ...), with this batch's

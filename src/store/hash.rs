@@ -3,11 +3,15 @@
 use bytes::Bytes;
 
 use super::batch::{Batch, Content, KeyId};
-use super::entries;
+use super::entries::{self, Element};
 use super::meta::{Meta, Type};
 use crate::error::Result;
 
 const FIELDS: &str = "fields";
+
+/// Hashes of at most this many fields are scanned whole, as Redis does with the hashes it
+/// keeps in a listpack (`hash-max-listpack-entries`).
+const SCANNED_WHOLE: u64 = 512;
 
 /// The hash's metadata; None when missing. WRONGTYPE for other types.
 pub fn meta(batch: &Batch, id: &KeyId) -> Result<Option<Meta>> {
@@ -19,6 +23,18 @@ pub fn get(batch: &Batch, id: &KeyId, field: &[u8]) -> Result<Option<Bytes>> {
         return Ok(None);
     }
     entries::get(batch, id, FIELDS, field)
+}
+
+/// The length of a field's value, without reading it; None when missing.
+pub fn value_len(batch: &Batch, id: &KeyId, field: &[u8]) -> Result<Option<u64>> {
+    if meta(batch, id)?.is_none() {
+        return Ok(None);
+    }
+    entries::content_len(batch, id, FIELDS, field)
+}
+
+pub fn exists(batch: &Batch, id: &KeyId, field: &[u8]) -> Result<bool> {
+    Ok(meta(batch, id)?.is_some() && entries::exists(batch, id, FIELDS, field)?)
 }
 
 pub fn len(batch: &Batch, id: &KeyId) -> Result<u64> {
@@ -33,63 +49,49 @@ pub fn set(
     pairs: Vec<(Bytes, Content)>,
     only_new: bool,
 ) -> Result<u64> {
-    let mut meta = match meta(batch, id)? {
-        Some(meta) => meta,
-        None => {
-            let meta = Meta::new(Type::Hash);
-            batch.create(id, &meta)?;
-            meta
-        }
-    };
-    let mut added = 0;
-    for (field, value) in pairs {
-        let exists = entries::exists(batch, id, FIELDS, &field)?;
-        if exists && only_new {
-            continue;
-        }
-        entries::put(batch, id, FIELDS, &field, value)?;
-        added += u64::from(!exists);
-    }
-    if added > 0 {
-        meta.size += added;
-        batch.set_meta(id, &meta)?;
-    }
-    Ok(added)
+    entries::upsert(batch, id, Type::Hash, FIELDS, pairs, only_new)
 }
 
 /// Deletes fields; the hash goes away with its last field. Returns how many were there.
 pub fn delete(batch: &mut Batch, id: &KeyId, fields: &[Bytes]) -> Result<u64> {
-    let Some(mut meta) = meta(batch, id)? else {
-        return Ok(0);
-    };
-    let mut removed = 0;
-    for field in fields {
-        if entries::exists(batch, id, FIELDS, field)? {
-            entries::remove(batch, id, FIELDS, field)?;
-            removed += 1;
-        }
-    }
-    if removed > 0 {
-        meta.size = meta.size.saturating_sub(removed);
-        if meta.size == 0 {
-            batch.delete(id);
-        } else {
-            batch.set_meta(id, &meta)?;
-        }
-    }
-    Ok(removed)
+    entries::delete(batch, id, Type::Hash, FIELDS, fields)
 }
 
-pub fn fields(batch: &Batch, id: &KeyId) -> Result<Vec<Bytes>> {
+/// Calls `visit` with every field (and its value, when `with_values`); nothing when the
+/// hash is missing.
+pub fn for_each(
+    batch: &Batch,
+    id: &KeyId,
+    with_values: bool,
+    visit: impl FnMut(Element) -> Result<()>,
+) -> Result<()> {
     if meta(batch, id)?.is_none() {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    entries::names(batch, id, FIELDS)
+    entries::for_each(batch, id, FIELDS, with_values, visit)
 }
 
-pub fn all(batch: &Batch, id: &KeyId) -> Result<Vec<(Bytes, Bytes)>> {
-    if meta(batch, id)?.is_none() {
-        return Ok(Vec::new());
-    }
-    entries::all(batch, id, FIELDS)
+/// One HSCAN call over the hash described by `meta`: fields with their values.
+pub fn scan(
+    batch: &Batch,
+    id: &KeyId,
+    meta: &Meta,
+    cursor: u64,
+    count: usize,
+    visit: impl FnMut(Element) -> Result<()>,
+) -> Result<u64> {
+    let whole = meta.size <= SCANNED_WHOLE;
+    entries::scan(batch, id, FIELDS, whole, cursor, count, true, visit)
+}
+
+/// Random fields of the hash described by `meta` (see [`entries::sample`]).
+pub fn random(
+    batch: &Batch,
+    id: &KeyId,
+    meta: &Meta,
+    count: u64,
+    distinct: bool,
+    with_values: bool,
+) -> Result<Vec<Element>> {
+    entries::sample(batch, id, FIELDS, meta.size, count, distinct, with_values)
 }

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod cache;
+pub mod dirscan;
 pub mod entries;
 pub mod expiry;
 pub mod files;

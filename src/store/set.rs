@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::batch::{Batch, Content, KeyId};
-use super::entries;
+use super::entries::{self, Element};
 use super::meta::{Meta, Type};
 use crate::error::Result;
 
@@ -24,31 +24,78 @@ pub fn contains(batch: &Batch, id: &KeyId, member: &[u8]) -> Result<bool> {
 
 /// Adds members, creating the set if needed. Returns how many were new.
 pub fn add(batch: &mut Batch, id: &KeyId, members: &[Bytes]) -> Result<u64> {
-    let mut meta = match meta(batch, id)? {
-        Some(meta) => meta,
-        None => {
-            let meta = Meta::new(Type::Set);
-            batch.create(id, &meta)?;
-            meta
-        }
-    };
-    let mut added = 0;
-    for member in members {
-        if !entries::exists(batch, id, MEMBERS, member)? {
-            entries::put(batch, id, MEMBERS, member, Content::Bytes(Bytes::new()))?;
-            added += 1;
-        }
-    }
-    if added > 0 {
-        meta.size += added;
-        batch.set_meta(id, &meta)?;
-    }
-    Ok(added)
+    let items = members
+        .iter()
+        .map(|m| (m.clone(), Content::Bytes(Bytes::new())));
+    entries::upsert(batch, id, Type::Set, MEMBERS, items, false)
 }
 
-pub fn members(batch: &Batch, id: &KeyId) -> Result<Vec<Bytes>> {
-    if meta(batch, id)?.is_none() {
-        return Ok(Vec::new());
+/// Removes members; the set goes away with its last member. Returns how many were there.
+pub fn remove<'m>(
+    batch: &mut Batch,
+    id: &KeyId,
+    members: impl IntoIterator<Item = &'m Bytes>,
+) -> Result<u64> {
+    entries::delete(batch, id, Type::Set, MEMBERS, members)
+}
+
+/// Replaces whatever `id` holds by a set of `members` (distinct); none deletes the key.
+/// Returns the number of members stored.
+pub fn store(batch: &mut Batch, id: &KeyId, members: Vec<Bytes>) -> Result<u64> {
+    let size = members.len() as u64;
+    if size == 0 {
+        batch.delete(id);
+        return Ok(0);
     }
-    entries::names(batch, id, MEMBERS)
+    batch.create(
+        id,
+        &Meta {
+            size,
+            ..Meta::new(Type::Set)
+        },
+    )?;
+    for member in members {
+        entries::put(batch, id, MEMBERS, &member, Content::Bytes(Bytes::new()))?;
+    }
+    Ok(size)
+}
+
+/// Calls `visit` with every member; nothing when the set is missing.
+pub fn for_each(
+    batch: &Batch,
+    id: &KeyId,
+    mut visit: impl FnMut(Bytes) -> Result<()>,
+) -> Result<()> {
+    if meta(batch, id)?.is_none() {
+        return Ok(());
+    }
+    entries::for_each(batch, id, MEMBERS, false, |e| visit(e.name))
+}
+
+/// One SSCAN call over the set described by `meta`.
+pub fn scan(
+    batch: &Batch,
+    id: &KeyId,
+    meta: &Meta,
+    cursor: u64,
+    count: usize,
+    mut visit: impl FnMut(Bytes) -> Result<()>,
+) -> Result<u64> {
+    // Small sets are scanned whole, as Redis 7.2 does with those in a listpack.
+    let whole = meta.size <= entries::SMALL;
+    entries::scan(batch, id, MEMBERS, whole, cursor, count, false, |e| {
+        visit(e.name)
+    })
+}
+
+/// Random members of the set described by `meta` (see [`entries::sample`]).
+pub fn random(
+    batch: &Batch,
+    id: &KeyId,
+    meta: &Meta,
+    count: u64,
+    distinct: bool,
+) -> Result<Vec<Bytes>> {
+    let picked = entries::sample(batch, id, MEMBERS, meta.size, count, distinct, false)?;
+    Ok(picked.into_iter().map(|e: Element| e.name).collect())
 }

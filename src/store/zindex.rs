@@ -274,10 +274,21 @@ fn chunk_sizes(sizes: &[usize], target: usize, max: usize, min_run: usize) -> Ve
     runs
 }
 
+/// How an overfull node is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Into pieces of about `target` bytes: room for inserts on both sides.
+    Even(usize),
+    /// Entries keep arriving at the end of the set (scores that only grow, as timestamps do):
+    /// the node keeps all it can and only its last items start a new node, so that such a
+    /// set fills its nodes instead of leaving every one half empty.
+    Append,
+}
+
 /// Splits a node's items into runs, each to become a node (the first keeps the node's number).
 /// One run means the node cannot be split.
-fn split_node(node: Node, target: usize) -> Vec<Node> {
-    fn cut<T>(mut items: Vec<T>, runs: &[usize]) -> Vec<Vec<T>> {
+fn split_node(node: Node, cut: Cut) -> Vec<Node> {
+    fn cut_runs<T>(mut items: Vec<T>, runs: &[usize]) -> Vec<Vec<T>> {
         let mut out = Vec::with_capacity(runs.len());
         for &run in runs.iter().rev() {
             out.push(items.split_off(items.len() - run));
@@ -285,17 +296,31 @@ fn split_node(node: Node, target: usize) -> Vec<Node> {
         out.reverse();
         out
     }
+    // An inner node keeps two children or more; see `chunk_sizes`.
+    let min_run = if matches!(node, Node::Leaf(_)) { 1 } else { 2 };
+    let sizes: Vec<usize> = match &node {
+        Node::Leaf(entries) => entries.iter().map(Entry::encoded_len).collect(),
+        Node::Inner(children) => children.iter().map(Child::encoded_len).collect(),
+    };
+    let keep = sizes.len().saturating_sub(min_run);
+    let runs = match cut {
+        Cut::Append
+            if keep >= min_run && sizes[..keep].iter().sum::<usize>() <= NODE_MAX - HEADER =>
+        {
+            vec![keep, sizes.len() - keep]
+        }
+        Cut::Append => chunk_sizes(&sizes, NODE_MAX / 2, NODE_MAX - HEADER, min_run),
+        Cut::Even(target) => chunk_sizes(&sizes, target, NODE_MAX - HEADER, min_run),
+    };
     match node {
-        Node::Leaf(entries) => {
-            let sizes: Vec<usize> = entries.iter().map(Entry::encoded_len).collect();
-            let runs = chunk_sizes(&sizes, target, NODE_MAX - HEADER, 1);
-            cut(entries, &runs).into_iter().map(Node::Leaf).collect()
-        }
-        Node::Inner(children) => {
-            let sizes: Vec<usize> = children.iter().map(Child::encoded_len).collect();
-            let runs = chunk_sizes(&sizes, target, NODE_MAX - HEADER, 2);
-            cut(children, &runs).into_iter().map(Node::Inner).collect()
-        }
+        Node::Leaf(entries) => cut_runs(entries, &runs)
+            .into_iter()
+            .map(Node::Leaf)
+            .collect(),
+        Node::Inner(children) => cut_runs(children, &runs)
+            .into_iter()
+            .map(Node::Inner)
+            .collect(),
     }
 }
 
@@ -303,6 +328,9 @@ fn split_node(node: Node, target: usize) -> Vec<Node> {
 pub struct Tree {
     key: KeyId,
     nodes: HashMap<u64, Node>,
+    /// The files of the nodes as read (the decoded nodes share their bytes): a changed node
+    /// that encodes back to the same bytes is not written again.
+    files: HashMap<u64, Bytes>,
     next_node: u64,
     dirty: BTreeSet<u64>,
     removed: BTreeSet<u64>,
@@ -315,6 +343,7 @@ impl Tree {
         let data = batch.read(key, &node_path(ROOT))?.ok_or_else(corrupt)?;
         let (root, next_node) = Node::decode(&data)?;
         tree.nodes.insert(ROOT, root);
+        tree.files.insert(ROOT, data);
         tree.next_node = next_node.max(1);
         Ok(tree)
     }
@@ -324,6 +353,7 @@ impl Tree {
         Tree {
             key: key.clone(),
             nodes: HashMap::from([(ROOT, Node::Leaf(Vec::new()))]),
+            files: HashMap::new(),
             next_node: 1,
             dirty: BTreeSet::from([ROOT]),
             removed: BTreeSet::new(),
@@ -334,10 +364,10 @@ impl Tree {
     pub fn build(key: &KeyId, entries: Vec<Entry>) -> Tree {
         let mut tree = Tree::empty(key);
         // Leaves filled to three quarters leave room for later inserts without a split.
-        let mut level: Vec<Node> = split_node(Node::Leaf(entries), NODE_MAX * 3 / 4);
+        let mut level: Vec<Node> = split_node(Node::Leaf(entries), Cut::Even(NODE_MAX * 3 / 4));
         while level.len() > 1 {
             let children = tree.adopt(level);
-            level = split_node(Node::Inner(children), NODE_MAX * 3 / 4);
+            level = split_node(Node::Inner(children), Cut::Even(NODE_MAX * 3 / 4));
         }
         let root = level.pop().expect("a split yields at least one node");
         tree.put(ROOT, root);
@@ -361,6 +391,7 @@ impl Tree {
             let data = batch.read(&self.key, &node_path(id))?.ok_or_else(corrupt)?;
             let (node, _) = Node::decode(&data)?;
             self.nodes.insert(id, node);
+            self.files.insert(id, data);
         }
         Ok(&self.nodes[&id])
     }
@@ -474,9 +505,22 @@ impl Tree {
             unreachable!("paths end at leaves")
         };
         let at = entries.partition_point(|e| e.cmp(&entry) == Ordering::Less);
+        let last = at == entries.len();
         entries.insert(at, entry);
         self.put(leaf, Node::Leaf(entries));
-        self.rebalance(batch, &path, 1)
+        let cut = if last && self.is_rightmost(&path) {
+            Cut::Append
+        } else {
+            Cut::Even(NODE_MAX / 2)
+        };
+        self.rebalance(batch, &path, 1, cut)
+    }
+
+    /// Does `path` follow the last child at every level (to the end of the set)?
+    fn is_rightmost(&self, path: &[(u64, usize)]) -> bool {
+        path[..path.len() - 1].iter().all(|(id, slot)| {
+            matches!(self.nodes.get(id), Some(Node::Inner(children)) if *slot + 1 == children.len())
+        })
     }
 
     /// Removes an entry; false when it was not there.
@@ -498,14 +542,20 @@ impl Tree {
         };
         entries.remove(at);
         self.put(leaf, Node::Leaf(entries));
-        self.rebalance(batch, &path, -1)?;
+        self.rebalance(batch, &path, -1, Cut::Even(NODE_MAX / 2))?;
         Ok(true)
     }
 
     /// After a leaf on `path` gained or lost an entry (`delta`): fixes the counts up the path,
-    /// splits nodes that grew too big, merges nodes that became too small, and keeps the root
-    /// at `index/root`.
-    fn rebalance(&mut self, batch: &Batch, path: &[(u64, usize)], delta: i64) -> Result<()> {
+    /// splits nodes that grew too big (as `cut` says), merges nodes that a removal left too
+    /// small, and keeps the root at `index/root`.
+    fn rebalance(
+        &mut self,
+        batch: &Batch,
+        path: &[(u64, usize)],
+        delta: i64,
+        cut: Cut,
+    ) -> Result<()> {
         // Walk up: `level` is the node that changed, `parent` holds it at `slot`.
         for depth in (1..path.len()).rev() {
             let (id, _) = path[depth];
@@ -516,11 +566,11 @@ impl Tree {
             };
             siblings[slot].count = siblings[slot].count.saturating_add_signed(delta);
             let replaced = if node.encoded_len() > NODE_MAX {
-                self.split_into(id, node, siblings[slot].separator.clone())
+                self.split_into(id, node, siblings[slot].separator.clone(), cut)
             } else if node.len() == 0 {
                 self.removed.insert(id);
                 Vec::new()
-            } else if node.is_underfull() && siblings.len() > 1 {
+            } else if delta < 0 && node.is_underfull() && siblings.len() > 1 {
                 // Merge with a neighbour (the left one when there is one), then re-split
                 // the pair evenly if together they are too big.
                 let left = slot.saturating_sub(1).min(siblings.len() - 2);
@@ -532,7 +582,7 @@ impl Tree {
                 };
                 let merged = merge(node_a, node_b, &b.separator);
                 self.removed.insert(b.node);
-                let pieces = self.split_into(a.node, merged, a.separator.clone());
+                let pieces = self.split_into(a.node, merged, a.separator.clone(), cut);
                 siblings.splice(left..left + 2, pieces);
                 self.put(parent, Node::Inner(siblings));
                 continue;
@@ -547,7 +597,7 @@ impl Tree {
         let root = self.take(batch, ROOT)?;
         let root = match root {
             node if node.encoded_len() > NODE_MAX => {
-                let mut pieces = split_node(node, NODE_MAX / 2);
+                let mut pieces = split_node(node, cut);
                 if pieces.len() == 1 {
                     pieces.pop().expect("one piece")
                 } else {
@@ -587,9 +637,9 @@ impl Tree {
 
     /// Puts `node` back as file `id`, split into several nodes if it is too big; returns the
     /// parent's children for the pieces (the first keeps `separator`).
-    fn split_into(&mut self, id: u64, node: Node, separator: Entry) -> Vec<Child> {
+    fn split_into(&mut self, id: u64, node: Node, separator: Entry, cut: Cut) -> Vec<Child> {
         let mut pieces = if node.encoded_len() > NODE_MAX {
-            split_node(node, NODE_MAX / 2)
+            split_node(node, cut)
         } else {
             vec![node]
         };
@@ -611,7 +661,9 @@ impl Tree {
         children
     }
 
-    /// Writes every changed node and removes the files of nodes that are gone.
+    /// Writes every changed node (unless it came back to what its file holds: a member that
+    /// moves within its leaf leaves the counts above as they were) and removes the files of
+    /// nodes that are gone.
     pub fn save(&mut self, batch: &mut Batch) -> Result<()> {
         for id in std::mem::take(&mut self.removed) {
             self.dirty.remove(&id);
@@ -621,6 +673,9 @@ impl Tree {
         for id in std::mem::take(&mut self.dirty) {
             let next = if id == ROOT { self.next_node } else { 0 };
             let data = self.nodes[&id].encode(next);
+            if self.files.get(&id).is_some_and(|file| file[..] == data[..]) {
+                continue;
+            }
             batch.write(&self.key, &node_path(id), data)?;
         }
         Ok(())
@@ -786,6 +841,49 @@ mod tests {
             let before = model.iter().filter(|e| e.score < probe).count() as u64;
             assert_eq!(tree.count_before(&batch, |s, _| s < probe).unwrap(), before);
         }
+    }
+
+    #[test]
+    fn entries_appended_in_order_fill_their_nodes() {
+        let (_dir, store) = store();
+        let key = KeyId::new(0, Bytes::from("z"));
+        let mut batch = store.batch();
+        batch.create(&key, &Meta::new(Type::ZSet)).unwrap();
+        let mut tree = Tree::empty(&key);
+        let entries: Vec<Entry> = (0..20_000)
+            .map(|i| Entry::new(i as f64, format!("member:{i}")))
+            .collect();
+        for entry in &entries {
+            tree.insert(&batch, entry.clone()).unwrap();
+        }
+        assert_eq!(check(&mut tree, &batch, ROOT, None), entries);
+        // Every leaf but the last is nearly full: no more leaves than full ones would make,
+        // plus one.
+        let leaves: Vec<usize> = tree
+            .nodes
+            .values()
+            .filter(|n| matches!(n, Node::Leaf(_)))
+            .map(Node::encoded_len)
+            .collect();
+        let bytes: usize = entries.iter().map(Entry::encoded_len).sum();
+        assert!(
+            leaves.len() <= bytes / (NODE_MAX - 64) + 1,
+            "{} leaves for {bytes} bytes",
+            leaves.len()
+        );
+        // Inserting elsewhere still splits evenly, and removals keep the tree right.
+        for i in (0..20_000).step_by(7) {
+            tree.insert(&batch, Entry::new(i as f64 + 0.5, "between"))
+                .unwrap();
+        }
+        for entry in entries.iter().step_by(3) {
+            assert!(tree.remove(&batch, entry).unwrap());
+        }
+        let left = check(&mut tree, &batch, ROOT, None);
+        assert_eq!(
+            left.len(),
+            20_000 + 20_000usize.div_ceil(7) - 20_000usize.div_ceil(3)
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ const MEMBERS: &str = "members";
 pub struct ZSet {
     id: KeyId,
     meta: Meta,
+    /// The size the `type` file holds: it is rewritten only when the size changes.
+    stored_size: u64,
     tree: Option<Tree>,
     changed: bool,
 }
@@ -32,6 +34,7 @@ impl ZSet {
     pub fn open(batch: &Batch, id: &KeyId) -> Result<Option<ZSet>> {
         Ok(batch.meta_of(id, Type::ZSet)?.map(|meta| ZSet {
             id: id.clone(),
+            stored_size: meta.size,
             meta,
             tree: None,
             changed: false,
@@ -44,6 +47,7 @@ impl ZSet {
         batch.create(id, &meta)?;
         Ok(ZSet {
             id: id.clone(),
+            stored_size: meta.size,
             meta,
             tree: Some(Tree::empty(id)),
             changed: true,
@@ -66,9 +70,7 @@ impl ZSet {
         let Some(text) = entries::get(batch, &self.id, MEMBERS, member)? else {
             return Ok(None);
         };
-        Ok(Some(parse_f64(&text).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed score file")
-        })?))
+        Ok(Some(parse_score(&text)?))
     }
 
     /// Gives `member` the score `score`; `old` is its current score (None: a new member).
@@ -96,12 +98,81 @@ impl ZSet {
         let Some(score) = self.score(batch, member)? else {
             return Ok(false);
         };
-        let entry = Entry::new(score, Bytes::copy_from_slice(member));
-        self.tree(batch)?.remove(batch, &entry)?;
-        entries::remove(batch, &self.id, MEMBERS, member)?;
+        self.remove_entry(batch, &Entry::new(score, Bytes::copy_from_slice(member)))?;
+        Ok(true)
+    }
+
+    /// Removes a member whose score is known.
+    fn remove_entry(&mut self, batch: &mut Batch, entry: &Entry) -> Result<()> {
+        self.tree(batch)?.remove(batch, entry)?;
+        entries::remove(batch, &self.id, MEMBERS, &entry.member)?;
         self.meta.size -= 1;
         self.changed = true;
-        Ok(true)
+        Ok(())
+    }
+
+    /// Removes the members of ascending ranks `[start, end)`; returns how many there were.
+    /// Removing every member deletes the key on save, without touching its files one by one.
+    pub fn remove_ranks(&mut self, batch: &mut Batch, start: u64, end: u64) -> Result<u64> {
+        let end = end.min(self.len());
+        if start >= end {
+            return Ok(0);
+        }
+        if start == 0 && end == self.len() {
+            self.meta.size = 0;
+            self.changed = true;
+            return Ok(end);
+        }
+        let mut left = end - start;
+        while left > 0 {
+            // A chunk at a time: after each, the next members have moved down to `start`.
+            let chunk = self.range(batch, start, left.min(1024))?;
+            if chunk.is_empty() {
+                break;
+            }
+            for entry in &chunk {
+                self.remove_entry(batch, entry)?;
+            }
+            left -= chunk.len() as u64;
+        }
+        Ok(end - start - left)
+    }
+
+    /// `count` random members: distinct ones (at most all of them), or independent picks
+    /// that may repeat. Each is a uniformly random rank, read from the index.
+    pub fn random(&mut self, batch: &Batch, count: u64, distinct: bool) -> Result<Vec<Entry>> {
+        let mut picked = Vec::new();
+        for rank in entries::random_positions(self.len(), count, distinct) {
+            picked.extend(self.range(batch, rank, 1)?);
+        }
+        fastrand::shuffle(&mut picked);
+        Ok(picked)
+    }
+
+    /// One ZSCAN call: `visit` gets members with their scores. A small set is read whole
+    /// from the index, in order; a big one through its member files (see
+    /// [`entries::scan`]).
+    pub fn scan(
+        &mut self,
+        batch: &Batch,
+        cursor: u64,
+        count: usize,
+        mut visit: impl FnMut(Bytes, f64) -> Result<()>,
+    ) -> Result<u64> {
+        let size = self.len();
+        if size <= entries::SMALL {
+            for entry in self.range(batch, 0, size)? {
+                visit(entry.member, entry.score)?;
+            }
+            return Ok(0);
+        }
+        entries::scan(batch, &self.id, MEMBERS, false, cursor, count, true, |e| {
+            let text = match e.content {
+                Some(value) => value.into_bytes()?,
+                None => Bytes::new(),
+            };
+            visit(e.name, parse_score(&text)?)
+        })
     }
 
     /// The member's 0-based rank in ascending order and its score; None when not a member.
@@ -131,7 +202,26 @@ impl ZSet {
         self.tree(batch)?.range(batch, start, count)
     }
 
-    /// Writes what changed: the index and the metadata, or deletes the key if it is empty.
+    /// Calls `visit` with every member in ascending order, reading the index a run of
+    /// leaves at a time.
+    pub fn for_each(
+        &mut self,
+        batch: &Batch,
+        mut visit: impl FnMut(Entry) -> Result<()>,
+    ) -> Result<()> {
+        let mut rank = 0;
+        while rank < self.len() {
+            let chunk = self.range(batch, rank, 1024)?;
+            if chunk.is_empty() {
+                break;
+            }
+            rank += chunk.len() as u64;
+            chunk.into_iter().try_for_each(&mut visit)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what changed: the index and the size, or deletes the key if it is empty.
     pub fn save(mut self, batch: &mut Batch) -> Result<()> {
         if !self.changed {
             return Ok(());
@@ -143,8 +233,53 @@ impl ZSet {
         if let Some(tree) = &mut self.tree {
             tree.save(batch)?;
         }
+        if self.meta.size == self.stored_size {
+            return Ok(());
+        }
         batch.set_meta(&self.id, &self.meta)
     }
+}
+
+/// A member file's score.
+fn parse_score(text: &[u8]) -> Result<f64> {
+    Ok(parse_f64(text).ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed score file")
+    })?)
+}
+
+/// Removes and returns up to `count` members from the low end of the sorted set at `id`
+/// (the high end with `max`), in the order popped; nothing when the key is missing. The key
+/// goes with its last member. ZPOPMIN, ZPOPMAX and ZMPOP, and their blocking forms, pop here.
+pub fn pop(batch: &mut Batch, id: &KeyId, count: u64, max: bool) -> Result<Vec<Entry>> {
+    let Some(mut zset) = ZSet::open(batch, id)? else {
+        return Ok(Vec::new());
+    };
+    let len = zset.len();
+    let n = count.min(len);
+    let start = if max { len - n } else { 0 };
+    let mut popped = zset.range(batch, start, n)?;
+    zset.remove_ranks(batch, start, start + n)?;
+    zset.save(batch)?;
+    if max {
+        popped.reverse();
+    }
+    Ok(popped)
+}
+
+/// The first of `keys` that holds a sorted set, popped as [`pop`] does; None when none
+/// does. A key of another type met before it is WRONGTYPE (as ZMPOP and BZPOPMIN check).
+pub fn pop_first(
+    batch: &mut Batch,
+    keys: &[KeyId],
+    count: u64,
+    max: bool,
+) -> Result<Option<(KeyId, Vec<Entry>)>> {
+    for key in keys {
+        if ZSet::open(batch, key)?.is_some() {
+            return Ok(Some((key.clone(), pop(batch, key, count, max)?)));
+        }
+    }
+    Ok(None)
 }
 
 /// Replaces whatever `id` holds by a sorted set of `entries` (sorted, members distinct); an
