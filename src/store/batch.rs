@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rustix::fs::{renameat_with, RenameFlags, CWD};
 use rustix::io::Errno;
+use tempfile::TempPath;
 
 use super::cache::Change;
 use super::files::{sync_dir, with_parent, SMALL_FILE};
@@ -71,8 +72,20 @@ impl std::hash::Hash for KeyId {
 #[derive(Debug)]
 pub enum Content {
     Bytes(Bytes),
-    /// A large request argument already on disk: it is renamed into place.
+    /// A file already in `tmp/` (a large request argument, or a hard link to a file of the
+    /// store, see [`Batch::content`]): it is renamed into place.
     Spilled(SpilledArg),
+}
+
+impl Content {
+    /// The content as a value to reply with (a large file is streamed, not read).
+    pub fn value(&self) -> io::Result<Value> {
+        match self {
+            Content::Bytes(b) => Ok(Value::Bytes(b.clone())),
+            Content::Spilled(arg) => open_value(arg.path())?
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "staged file vanished")),
+        }
+    }
 }
 
 impl From<Bytes> for Content {
@@ -168,6 +181,9 @@ pub struct Batch<'s> {
     mode: Mode,
     keys: HashMap<KeyId, KeyChange>,
     flushed: BTreeSet<usize>,
+    /// Keys made (or remade) by [`Batch::create`], with their type: clients blocked on such a
+    /// key may now be served (see `server::blocking`).
+    created: Vec<(KeyId, Type)>,
 }
 
 impl<'s> Batch<'s> {
@@ -177,6 +193,7 @@ impl<'s> Batch<'s> {
             mode,
             keys: HashMap::new(),
             flushed: BTreeSet::new(),
+            created: Vec::new(),
         }
     }
 
@@ -239,7 +256,14 @@ impl<'s> Batch<'s> {
             return Err(e.into());
         }
         self.set_change(id, KeyChange::Replace(Some(dir)));
+        self.created.push((id.clone(), meta.kind));
         Ok(())
+    }
+
+    /// The keys this batch created so far, with their types (taken: a second call returns
+    /// only those created since).
+    pub fn take_created(&mut self) -> Vec<(KeyId, Type)> {
+        std::mem::take(&mut self.created)
     }
 
     /// Deletes the key (its directory goes to the trash on commit).
@@ -317,6 +341,35 @@ impl<'s> Batch<'s> {
             }
         }
         Ok(value)
+    }
+
+    /// The content of a file of the key as this batch sees it, to be written elsewhere (a list
+    /// element moving to another position or another list) without being read: content in
+    /// memory is shared, a file on disk gets a hard link in `tmp/` that the commit renames
+    /// into its new place. None when the file does not exist.
+    pub fn content(&self, id: &KeyId, rel: &str) -> Result<Option<Content>> {
+        let path = match self.locate(id) {
+            Location::Gone => return Ok(None),
+            Location::Staged(dir) => dir.join(rel),
+            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
+                Some(None) => return Ok(None),
+                Some(Some(Content::Bytes(b))) => return Ok(Some(Content::Bytes(b.clone()))),
+                Some(Some(Content::Spilled(arg))) => arg.path().to_path_buf(),
+                None => match self.store.cache.get(id, rel) {
+                    Some(hit) => return Ok(hit.map(Content::Bytes)),
+                    None => self.store.root.join(&id.dir).join(rel),
+                },
+            },
+        };
+        self.disk()?;
+        let link = self.store.staging.new_path("l");
+        match fs::hard_link(&path, &link) {
+            Ok(()) => Ok(Some(Content::Spilled(SpilledArg {
+                path: TempPath::try_from_path(link)?,
+            }))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether the key has this file.

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! `expire-at-ms` is the absolute deadline in Unix milliseconds; `size` is the number of
-//! fields or members of a collection (so HLEN/SCARD/ZCARD read one small file).
+//! fields, members or elements of a collection (so HLEN/SCARD/ZCARD/LLEN read one small file);
+//! `head` is a list's first position (see [`super::list`]).
 
 use std::io;
 
@@ -21,6 +22,7 @@ pub enum Type {
     Hash,
     Set,
     ZSet,
+    List,
 }
 
 impl Type {
@@ -31,11 +33,12 @@ impl Type {
             Type::Hash => "hash",
             Type::Set => "set",
             Type::ZSet => "zset",
+            Type::List => "list",
         }
     }
 
     fn parse(name: &str) -> Option<Type> {
-        [Type::String, Type::Hash, Type::Set, Type::ZSet]
+        [Type::String, Type::Hash, Type::Set, Type::ZSet, Type::List]
             .into_iter()
             .find(|t| t.name() == name)
     }
@@ -46,6 +49,8 @@ pub struct Meta {
     pub kind: Type,
     pub expire_at_ms: Option<i64>,
     pub size: u64,
+    /// Lists: the position of the first element (0 for a new list, lower after each LPUSH).
+    pub head: i64,
 }
 
 impl Meta {
@@ -54,6 +59,7 @@ impl Meta {
             kind,
             expire_at_ms: None,
             size: 0,
+            head: 0,
         }
     }
 
@@ -68,6 +74,9 @@ impl Meta {
         }
         if self.kind != Type::String {
             out.push_str(&format!("size {}\n", self.size));
+        }
+        if self.kind == Type::List {
+            out.push_str(&format!("head {}\n", self.head));
         }
         out.into_bytes()
     }
@@ -86,6 +95,7 @@ impl Meta {
             match name {
                 "expire-at-ms" => meta.expire_at_ms = Some(value.parse().map_err(|_| bad())?),
                 "size" => meta.size = value.parse().map_err(|_| bad())?,
+                "head" => meta.head = value.parse().map_err(|_| bad())?,
                 _ => {} // written by a newer version: ignored, kept out of the way
             }
         }
@@ -111,8 +121,17 @@ mod tests {
             kind: Type::Hash,
             expire_at_ms: Some(1_700_000_000_000),
             size: 3,
+            head: 0,
         };
         assert_eq!(Meta::parse(&meta.to_bytes()).unwrap(), meta);
+        let list = Meta {
+            kind: Type::List,
+            expire_at_ms: None,
+            size: 2,
+            head: -7,
+        };
+        assert_eq!(list.to_bytes(), b"list\nsize 2\nhead -7\n");
+        assert_eq!(Meta::parse(&list.to_bytes()).unwrap(), list);
         assert_eq!(
             String::from_utf8(Meta::new(Type::String).to_bytes()).unwrap(),
             "string\n"

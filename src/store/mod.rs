@@ -2,8 +2,8 @@
 //!
 //! `layout` names things, `meta` reads and writes a key's `type` file, `files` makes single
 //! file changes atomic, `batch` collects a command's changes and applies them, `locks` keeps
-//! commands atomic; `string`, `hash`, `set`, `zset` (+ `zindex`, its ordered index) know how
-//! each type sits inside a key directory. See docs/on-disk-format.md for the format itself.
+//! commands atomic; `string`, `hash`, `set`, `zset` (+ `zindex`, its ordered index) and `list`
+//! know how each type sits inside a key directory. See docs/on-disk-format.md for the format itself.
 
 pub mod batch;
 pub mod cache;
@@ -11,6 +11,7 @@ pub mod entries;
 pub mod files;
 pub mod hash;
 pub mod layout;
+pub mod list;
 pub mod locks;
 pub mod meta;
 pub mod set;
