@@ -9,6 +9,7 @@ pub mod args;
 mod connection;
 mod hashes;
 mod keys;
+mod lists;
 mod server;
 mod sets;
 mod strings;
@@ -16,6 +17,7 @@ mod zsets;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -23,8 +25,8 @@ pub use args::Args;
 
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
-use crate::server::{Server, Session};
-use crate::store::{Batch, KeyId, Mode, Store};
+use crate::server::{Server, Session, Waiting};
+use crate::store::{Batch, KeyId, Mode, Store, Type};
 
 /// What a handler works with: the server, the client's session, and a batch over the store
 /// that is committed when the handler succeeds (and dropped, changing nothing, when it fails).
@@ -32,6 +34,16 @@ pub struct Ctx<'a, 's> {
     pub server: &'s Server,
     pub session: &'a mut Session,
     pub batch: Batch<'s>,
+    /// Set by [`Ctx::block`].
+    block_on: Option<BlockOn>,
+}
+
+/// What a blocking command that found nothing waits for.
+struct BlockOn {
+    keys: Vec<Bytes>,
+    kind: Type,
+    /// None: forever.
+    timeout: Option<Duration>,
 }
 
 impl Ctx<'_, '_> {
@@ -42,6 +54,28 @@ impl Ctx<'_, '_> {
     /// A key of the session's current database.
     pub fn key(&self, name: Bytes) -> KeyId {
         KeyId::new(self.session.db, name)
+    }
+
+    /// For a blocking command (BLPOP...) that found nothing to serve: the client waits until
+    /// one of `keys` is created holding `kind`, and the command then runs again; the reply
+    /// returned here is the one sent if `timeout` (None: forever) expires first, Redis's null
+    /// array. Inside a transaction nothing waits: `now` is the reply at once.
+    pub fn block(
+        &mut self,
+        keys: Vec<Bytes>,
+        kind: Type,
+        timeout: Option<Duration>,
+        now: Reply,
+    ) -> Reply {
+        if self.session.in_transaction {
+            return now;
+        }
+        self.block_on = Some(BlockOn {
+            keys,
+            kind,
+            timeout,
+        });
+        Reply::NilArray
     }
 }
 
@@ -61,6 +95,7 @@ pub enum Flag {
     NoAuth,
     NoMulti,
     AllowBusy,
+    Blocking,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
     /// dredis: runs with every key locked (FLUSHALL, FLUSHDB).
@@ -82,6 +117,7 @@ impl Flag {
             Flag::NoAuth => "no_auth",
             Flag::NoMulti => "no_multi",
             Flag::AllowBusy => "allow_busy",
+            Flag::Blocking => "blocking",
             Flag::NoDisk | Flag::Exclusive => return None,
         })
     }
@@ -212,6 +248,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
+        lists::COMMANDS,
         server::COMMANDS,
         sets::COMMANDS,
         strings::COMMANDS,
@@ -347,6 +384,22 @@ pub enum Outcome {
     Reply(Reply),
     /// The request needs the disk: run it again on a disk thread.
     NeedsDisk(Vec<Arg>),
+    /// A blocking command found nothing to serve: the client is in line for its keys (see
+    /// `server::blocking`); the connection waits, then runs the request again.
+    Block(Blocked),
+}
+
+/// A request waiting for keys.
+pub struct Blocked {
+    /// The request, to run again when woken.
+    pub argv: Vec<Arg>,
+    /// When to give up (None: never), counted from the first attempt.
+    pub deadline: Option<Instant>,
+    /// The reply if the deadline passes first.
+    pub timeout_reply: Reply,
+    /// The client's place in line; None when it had one already (a request run again after
+    /// a wake-up, which keeps its place).
+    pub waiting: Option<Waiting>,
 }
 
 /// Runs one request to its reply: checks, key locks, the handler, then the batch's commit.
@@ -387,8 +440,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         },
         _ => Some(store.locks.lock(keys, command.has(Flag::Write))),
     };
-    // A cache-only attempt may fail half-way: keep the arguments to run it again.
-    let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
+    // A cache-only attempt may fail half-way, a blocking command may wait: keep the
+    // arguments to run it again. (A blocking command's arguments other than its keys are
+    // small: one large enough to be spilled is invalid, and the command fails at once.)
+    let mut retry =
+        ((on_connection && !no_disk) || command.has(Flag::Blocking)).then(|| in_memory_copy(&argv));
     let skip = if full_name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
     let mode = if on_connection {
@@ -402,21 +458,53 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         server,
         session,
         batch: Batch::new(store, mode),
+        block_on: None,
     };
     let result = (command.handler)(&mut ctx, &mut args);
-    let batch = ctx.batch;
+    let Ctx {
+        batch,
+        block_on,
+        session,
+        ..
+    } = ctx;
     let result = result.and_then(|reply| {
-        batch.commit()?;
+        commit(server, batch)?;
         Ok(reply)
     });
-    if let (Err(Error::NotCached), Some(argv)) = (&result, retry) {
-        return Outcome::NeedsDisk(argv);
+    if let (Err(Error::NotCached), Some(argv)) = (&result, &mut retry) {
+        return Outcome::NeedsDisk(std::mem::take(argv));
     }
     server
         .stats
         .commands
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Outcome::Reply(result.unwrap_or_else(error_reply))
+    match (result, block_on, retry) {
+        (Ok(timeout_reply), Some(on), Some(argv)) => {
+            // In line before the keys' locks are released: a push committed after the
+            // handler looked will find this client.
+            let waiting = server
+                .blocking
+                .wait(session.client.id, db, &on.keys, on.kind);
+            Outcome::Block(Blocked {
+                argv,
+                deadline: on.timeout.and_then(|t| Instant::now().checked_add(t)),
+                timeout_reply,
+                waiting,
+            })
+        }
+        (result, _, _) => Outcome::Reply(result.unwrap_or_else(error_reply)),
+    }
+}
+
+/// Commits a command's batch, then wakes the clients blocked on the keys it created (see
+/// `server::blocking`). Every batch of a client's command commits through here.
+pub fn commit(server: &Server, mut batch: Batch) -> Result<()> {
+    let created = batch.take_created();
+    batch.commit()?;
+    for (id, kind) in created {
+        server.blocking.signal(id.db, &id.key, kind);
+    }
+    Ok(())
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

@@ -383,7 +383,10 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             ),
             ("cluster_connections".into(), "0".into()),
             ("maxclients".into(), config.maxclients.to_string()),
-            ("blocked_clients".into(), "0".into()),
+            (
+                "blocked_clients".into(),
+                server.blocking.blocked_clients().to_string(),
+            ),
             ("tracking_clients".into(), "0".into()),
         ],
         "memory" => {

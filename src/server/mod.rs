@@ -1,5 +1,6 @@
 //! The server: shared state, client sessions, the accept loop and connections.
 
+mod blocking;
 mod clients;
 mod connection;
 mod listener;
@@ -8,6 +9,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use blocking::{Blocking, Waiting};
 pub use clients::{Client, Clients};
 pub use listener::run;
 
@@ -19,6 +21,8 @@ pub struct Server {
     pub store: Store,
     pub config: Config,
     pub clients: Clients,
+    /// Clients blocked on keys (BLPOP and friends), in line per key.
+    pub blocking: Arc<Blocking>,
     pub stats: Stats,
     pub started: Instant,
     /// 40 hex characters identifying this run, as Redis's `run_id`.
@@ -47,6 +51,7 @@ impl Server {
             store,
             config,
             clients: Clients::default(),
+            blocking: Arc::default(),
             stats: Stats::default(),
             started: Instant::now(),
             run_id,
@@ -95,6 +100,9 @@ pub struct Session {
     pub resp: u8,
     pub authenticated: bool,
     pub close: Option<Close>,
+    /// Set while EXEC runs the queued commands: blocking commands answer at once, as if
+    /// their timeout had expired, instead of waiting.
+    pub in_transaction: bool,
 }
 
 impl Session {
@@ -105,6 +113,7 @@ impl Session {
             resp: 2,
             authenticated,
             close: None,
+            in_transaction: false,
         }
     }
 }
