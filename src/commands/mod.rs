@@ -17,6 +17,7 @@ mod cursor;
 mod docs;
 mod hashes;
 mod keys;
+mod lists;
 mod monitor;
 mod pubsub;
 mod server;
@@ -27,7 +28,7 @@ mod zsets;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -36,8 +37,8 @@ pub use transactions::Transaction;
 
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
-use crate::server::{Server, Session, SlowLog};
-use crate::store::{Batch, KeyId, Mode, Store};
+use crate::server::{Server, Session, SlowLog, Waiting};
+use crate::store::{Batch, KeyId, Mode, Store, Type};
 
 /// What a handler works with: the server, the client's session, and a batch over the store
 /// that is committed when the handler succeeds (and dropped, changing nothing, when it fails).
@@ -45,6 +46,16 @@ pub struct Ctx<'a, 's> {
     pub server: &'s Server,
     pub session: &'a mut Session,
     pub batch: Batch<'s>,
+    /// Set by [`Ctx::block`].
+    block_on: Option<BlockOn>,
+}
+
+/// What a blocking command that found nothing waits for.
+struct BlockOn {
+    keys: Vec<Bytes>,
+    kind: Type,
+    /// None: forever.
+    timeout: Option<Duration>,
 }
 
 impl Ctx<'_, '_> {
@@ -55,6 +66,28 @@ impl Ctx<'_, '_> {
     /// A key of the session's current database.
     pub fn key(&self, name: Bytes) -> KeyId {
         KeyId::new(self.session.db, name)
+    }
+
+    /// For a blocking command (BLPOP...) that found nothing to serve: the client waits until
+    /// one of `keys` is created holding `kind`, and the command then runs again; the reply
+    /// returned here is the one sent if `timeout` (None: forever) expires first, Redis's null
+    /// array. Inside a transaction nothing waits: `now` is the reply at once.
+    pub fn block(
+        &mut self,
+        keys: Vec<Bytes>,
+        kind: Type,
+        timeout: Option<Duration>,
+        now: Reply,
+    ) -> Reply {
+        if self.session.in_transaction {
+            return now;
+        }
+        self.block_on = Some(BlockOn {
+            keys,
+            kind,
+            timeout,
+        });
+        Reply::NilArray
     }
 }
 
@@ -76,6 +109,7 @@ pub enum Flag {
     AllowBusy,
     Pubsub,
     SkipSlowlog,
+    Blocking,
     /// dredis: touches no file, so it runs on the connection's own task.
     NoDisk,
     /// dredis: runs with every key locked (FLUSHALL, FLUSHDB, SWAPDB).
@@ -102,6 +136,7 @@ impl Flag {
             Flag::AllowBusy => "allow_busy",
             Flag::Pubsub => "pubsub",
             Flag::SkipSlowlog => "skip_slowlog",
+            Flag::Blocking => "blocking",
             Flag::NoDisk | Flag::Exclusive | Flag::AllDatabases => return None,
         })
     }
@@ -269,6 +304,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         connection::COMMANDS,
         hashes::COMMANDS,
         keys::COMMANDS,
+        lists::COMMANDS,
         monitor::COMMANDS,
         pubsub::COMMANDS,
         server::COMMANDS,
@@ -417,6 +453,22 @@ pub enum Outcome {
     Reply(Reply),
     /// The request needs the disk: run it again on a disk thread.
     NeedsDisk(Vec<Arg>),
+    /// A blocking command found nothing to serve: the client is in line for its keys (see
+    /// `server::blocking`); the connection waits, then runs the request again.
+    Block(Blocked),
+}
+
+/// A request waiting for keys.
+pub struct Blocked {
+    /// The request, to run again when woken.
+    pub argv: Vec<Arg>,
+    /// When to give up (None: never), counted from the first attempt.
+    pub deadline: Option<Instant>,
+    /// The reply if the deadline passes first.
+    pub timeout_reply: Reply,
+    /// The client's place in line; None when it had one already (a request run again after
+    /// a wake-up, which keeps its place).
+    pub waiting: Option<Waiting>,
 }
 
 /// Runs one request to its reply: the checks of [`admit`], queueing inside MULTI, key locks,
@@ -476,8 +528,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         },
         _ => Some(store.locks.lock(keys, command.has(Flag::Write))),
     };
-    // A cache-only attempt may fail half-way: keep the arguments to run it again.
-    let retry = (on_connection && !no_disk).then(|| in_memory_copy(&argv));
+    // A cache-only attempt may fail half-way, a blocking command may wait: keep the
+    // arguments to run it again. (A blocking command's arguments other than its keys are
+    // small: one large enough to be spilled is invalid, and the command fails at once.)
+    let mut retry =
+        ((on_connection && !no_disk) || command.has(Flag::Blocking)).then(|| in_memory_copy(&argv));
     let monitored = monitor::describe(server, command, &argv);
     let logged = SlowLog::capture(&server.config.settings, full_name, &argv);
     let skip = if full_name.contains('|') { 2 } else { 1 };
@@ -494,16 +549,38 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         server,
         session,
         batch: Batch::new(store, mode),
+        block_on: None,
     };
     let result = (command.handler)(&mut ctx, &mut args);
-    let batch = ctx.batch;
+    let Ctx {
+        batch,
+        block_on,
+        session,
+        ..
+    } = ctx;
     let result = result.and_then(|reply| {
-        batch.commit()?;
+        commit(server, batch)?;
         Ok(reply)
     });
-    if let (Err(Error::NotCached), Some(argv)) = (&result, retry) {
-        return Outcome::NeedsDisk(argv);
+    if let (Err(Error::NotCached), Some(argv)) = (&result, &mut retry) {
+        return Outcome::NeedsDisk(std::mem::take(argv));
     }
+    let result = match (result, block_on, retry.as_mut()) {
+        (Ok(timeout_reply), Some(on), Some(argv)) => {
+            // In line before the keys' locks are released: a push committed after the
+            // handler looked will find this client. Counted in the stats once it is served.
+            let waiting = server
+                .blocking
+                .wait(session.client.id, session.db, &on.keys, on.kind);
+            return Outcome::Block(Blocked {
+                argv: std::mem::take(argv),
+                deadline: on.timeout.and_then(|t| Instant::now().checked_add(t)),
+                timeout_reply,
+                waiting,
+            });
+        }
+        (result, _, _) => result,
+    };
     let reply = result.unwrap_or_else(error_reply);
     let elapsed = server.stats.ran(full_name, started, &reply);
     if let Some(args) = logged {
@@ -515,6 +592,22 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         monitor::feed(server, session, &args);
     }
     Outcome::Reply(reply)
+}
+
+/// Commits a command's batch, then wakes the clients blocked on the keys it created or on
+/// the databases it swapped (see `server::blocking`). Every batch of a client's command
+/// commits through here.
+pub fn commit(server: &Server, mut batch: Batch) -> Result<()> {
+    let created = batch.take_created();
+    let swapped: Vec<usize> = batch.swapped_dbs().collect();
+    batch.commit()?;
+    for (id, kind) in created {
+        server.blocking.signal(id.db, &id.key, kind);
+    }
+    for db in swapped {
+        server.blocking.signal_db(db);
+    }
+    Ok(())
 }
 
 /// The checks a request passes before it runs or is queued: a known command with the right

@@ -209,7 +209,7 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                 kv("maxclients", settings.int(P::Maxclients)),
                 kv("client_recent_max_input_buffer", biggest_input),
                 kv("client_recent_max_output_buffer", 0),
-                kv("blocked_clients", 0),
+                kv("blocked_clients", server.blocking.blocked_clients()),
                 kv("tracking_clients", 0),
                 kv("pubsub_clients", 0),
                 kv("watching_clients", 0),

@@ -4,7 +4,9 @@
 //! connection's own task when none of them touches a file (PING, ECHO, SELECT...), otherwise
 //! together on a blocking thread, so that disk waits never stall the async workers. Replies
 //! go back in request order, large stored values streamed from their files. A request
-//! argument above the spill threshold is written to a temp file as it arrives.
+//! argument above the spill threshold is written to a temp file as it arrives. A blocking
+//! request (BLPOP on empty lists) that has to wait holds back the requests after it; the
+//! wait itself is [`Connection::wait_blocked`].
 //!
 //! While idle, the connection also waits on its client's mailbox: pub/sub messages and
 //! MONITOR lines are written as they come, and a closed mailbox (CLIENT KILL, too many unread
@@ -21,7 +23,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use super::{Client, Close, Server, Session};
-use crate::commands::{self, Outcome, Thread};
+use crate::commands::{self, Blocked, Outcome, Thread};
 use crate::config::P;
 use crate::protocol::{
     encode, Arg, Chunk, Limits, Parsed, ProtocolError, Reply, RequestParser, SpilledArg,
@@ -89,6 +91,12 @@ impl Connection {
     fn session(&self) -> &Session {
         self.session
             .as_ref()
+            .expect("the session is back after each group of commands")
+    }
+
+    fn session_mut(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
             .expect("the session is back after each group of commands")
     }
 
@@ -204,9 +212,31 @@ impl Connection {
         Ok(SpilledArg { path })
     }
 
-    /// Runs a group of requests in order and writes their replies: on this task as long as
-    /// they need no disk, then the rest together on a disk thread.
-    async fn execute(&mut self, requests: Vec<Vec<Arg>>) -> std::io::Result<()> {
+    /// Runs a group of requests in order and writes their replies. A request that blocks is
+    /// answered when its wait ends, and the requests after it run then.
+    async fn execute(&mut self, mut requests: Vec<Vec<Arg>>) -> std::io::Result<()> {
+        loop {
+            let (out, blocked) = self.run_group(requests).await?;
+            self.write(out).await?;
+            let Some((blocked, rest)) = blocked else {
+                return Ok(());
+            };
+            let Some(reply) = self.wait_blocked(blocked).await? else {
+                return Ok(());
+            };
+            let mut out = Vec::new();
+            if !answer(self.session(), reply, &mut out) {
+                return Ok(());
+            }
+            self.write(out).await?;
+            requests = rest;
+        }
+    }
+
+    /// Runs requests in order until one blocks: on this task as long as they need no disk,
+    /// then the rest together on a disk thread. Returns the encoded replies, and the blocked
+    /// request with the requests after it.
+    async fn run_group(&mut self, requests: Vec<Vec<Arg>>) -> std::io::Result<Group> {
         let mut session = self.session.take().expect("session present between groups");
         let server = self.server.clone();
         let mut out = Vec::new();
@@ -225,31 +255,110 @@ impl Connection {
                     disk.extend(requests);
                     break;
                 }
+                Outcome::Block(blocked) => {
+                    self.session = Some(session);
+                    return Ok((out, Some((blocked, requests.collect()))));
+                }
             }
         }
+        let mut blocked = None;
         if !disk.is_empty() {
-            let (back, more) = tokio::task::spawn_blocking(move || {
+            let (back, more, stopped) = tokio::task::spawn_blocking(move || {
                 let mut out = Vec::new();
-                for argv in disk {
+                let mut disk = disk.into_iter();
+                while let Some(argv) = disk.next() {
                     messages(&session, usize::MAX, &mut out);
-                    let Outcome::Reply(reply) =
-                        commands::run(&server, &mut session, argv, Thread::Disk)
-                    else {
-                        unreachable!("a disk thread runs everything")
-                    };
-                    if !answer(&session, reply, &mut out) {
-                        break;
+                    match commands::run(&server, &mut session, argv, Thread::Disk) {
+                        Outcome::Reply(reply) => {
+                            if !answer(&session, reply, &mut out) {
+                                break;
+                            }
+                        }
+                        Outcome::Block(blocked) => {
+                            return (session, out, Some((blocked, disk.collect())));
+                        }
+                        Outcome::NeedsDisk(_) => unreachable!("a disk thread runs everything"),
                     }
                 }
-                (session, out)
+                (session, out, None)
             })
             .await
             .map_err(std::io::Error::other)?;
             session = back;
             out.extend(more);
+            blocked = stopped;
         }
         self.session = Some(session);
-        self.write(out).await
+        Ok((out, blocked))
+    }
+
+    /// Waits for the keys of a blocked request (see `server::blocking`): each time the
+    /// client is woken, the request runs again on a disk thread, until it is served or its
+    /// deadline passes (the timeout reply). The socket is still read meanwhile, into the
+    /// buffer, so that a client that goes away leaves the line at once: None then, and at
+    /// shutdown.
+    async fn wait_blocked(&mut self, blocked: Blocked) -> std::io::Result<Option<Reply>> {
+        enum Event {
+            Woken,
+            Read(usize),
+            Timeout,
+            /// Shutdown, or CLIENT KILL.
+            Gone,
+        }
+        let Blocked {
+            mut argv,
+            deadline,
+            timeout_reply,
+            waiting,
+        } = blocked;
+        let mut waiting = waiting.expect("a request that blocks first gets a place in line");
+        let client = self.client.clone();
+        loop {
+            let buffer_limit = limits(&self.server).max_request_bytes;
+            let event = tokio::select! {
+                () = waiting.woken() => Event::Woken,
+                read = self.rd.read_buf(&mut self.buf), if self.buf.len() < buffer_limit
+                    => Event::Read(read?),
+                () = until(deadline) => Event::Timeout,
+                _ = self.shutdown.changed() => Event::Gone,
+                _ = client.mailbox.closed() => Event::Gone,
+            };
+            match event {
+                Event::Woken => {}
+                Event::Read(0) => {
+                    self.session_mut().close = Some(Close::Now);
+                    return Ok(None);
+                }
+                Event::Read(_) => continue,
+                Event::Timeout => return Ok(Some(timeout_reply)),
+                Event::Gone => return Ok(None),
+            }
+            let mut session = self.session.take().expect("session present between groups");
+            let server = self.server.clone();
+            let (back, ticket, outcome) = tokio::task::spawn_blocking(move || {
+                let outcome = if waiting.has_data(&server.store) {
+                    Ok(commands::run(&server, &mut session, argv, Thread::Disk))
+                } else {
+                    Err(argv)
+                };
+                (session, waiting, outcome)
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+            self.session = Some(back);
+            waiting = ticket;
+            match outcome {
+                // Nothing there after all, or another client was faster: wait again, in
+                // the same place and to the same deadline.
+                Err(same) => argv = same,
+                Ok(Outcome::Block(again)) => argv = again.argv,
+                Ok(Outcome::Reply(reply)) => {
+                    waiting.served();
+                    return Ok(Some(reply));
+                }
+                Ok(Outcome::NeedsDisk(_)) => unreachable!("a disk thread runs everything"),
+            }
+        }
     }
 
     /// Writes replies; gives up if the client is killed meanwhile (it may not be reading).
@@ -273,6 +382,17 @@ async fn write_chunks(wr: &mut OwnedWriteHalf, chunks: Vec<Chunk>) -> std::io::R
         }
     }
     Ok(())
+}
+
+/// Replies to the requests of a group, and the request that blocked with those after it.
+type Group = (Vec<Chunk>, Option<(Blocked, Vec<Vec<Arg>>)>);
+
+/// Resolves at the deadline; never without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Encodes a reply in the protocol the session speaks now (HELLO 3 answers in RESP3).

@@ -1,5 +1,6 @@
 //! The server: shared state, client sessions, the accept loop and connections.
 
+mod blocking;
 mod clients;
 mod connection;
 mod listener;
@@ -11,6 +12,7 @@ mod stats;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use blocking::{Blocking, Waiting};
 pub use clients::{Client, Clients};
 pub use listener::run;
 pub use slowlog::SlowLog;
@@ -29,6 +31,8 @@ pub struct Server {
     pub clients: Clients,
     /// Channels, patterns and monitors.
     pub pubsub: Arc<PubSub>,
+    /// Clients blocked on keys (BLPOP and friends), in line per key.
+    pub blocking: Arc<Blocking>,
     pub stats: Stats,
     pub slowlog: SlowLog,
     pub started: Instant,
@@ -53,6 +57,7 @@ impl Server {
             store,
             config,
             clients: Clients::default(),
+            blocking: Arc::default(),
             stats: Stats::new(crate::commands::full_names()),
             slowlog: SlowLog::default(),
             started: Instant::now(),

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rustix::fs::{flock, renameat_with, FlockOperation, RenameFlags, CWD};
 use rustix::io::Errno;
+use tempfile::TempPath;
 
 use super::cache::Change;
 use super::files::{sync_dir, with_parent, SMALL_FILE};
@@ -92,8 +93,8 @@ impl std::hash::Hash for KeyId {
 #[derive(Debug)]
 pub enum Content {
     Bytes(Bytes),
-    /// A file already in `tmp/` (a large request argument, or a copy made by the batch): it
-    /// is renamed into place.
+    /// A file already in `tmp/` (a large request argument, a copy made by the batch, or a
+    /// hard link to a file of the store, see [`Batch::content`]): it is renamed into place.
     Spilled(SpilledArg),
 }
 
@@ -125,6 +126,15 @@ impl Content {
                 io::copy(&mut File::open(arg.path())?, &mut dest)?;
                 Ok(())
             }
+        }
+    }
+
+    /// The content as a value to reply with (a large file is streamed, not read).
+    pub fn value(&self) -> io::Result<Value> {
+        match self {
+            Content::Bytes(b) => Ok(Value::Bytes(b.clone())),
+            Content::Spilled(arg) => open_value(arg.path())?
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "staged file vanished")),
         }
     }
 }
@@ -298,6 +308,9 @@ pub struct Batch<'s> {
     swapped: Vec<(usize, usize)>,
     /// Keys that gain (true) or lose (false) their expiry: their expiry-index markers follow.
     ttl: HashMap<KeyId, bool>,
+    /// Keys made (or remade) by [`Batch::create`], or that a rename or copy gave a value, with
+    /// their type: clients blocked on such a key may now be served (see `server::blocking`).
+    created: Vec<(KeyId, Type)>,
 }
 
 impl<'s> Batch<'s> {
@@ -309,6 +322,7 @@ impl<'s> Batch<'s> {
             flushed: BTreeSet::new(),
             swapped: Vec::new(),
             ttl: HashMap::new(),
+            created: Vec::new(),
         }
     }
 
@@ -391,7 +405,19 @@ impl<'s> Batch<'s> {
             return Err(e.into());
         }
         self.set_change(id, KeyChange::Replace(Some(dir)));
+        self.created.push((id.clone(), meta.kind));
         Ok(())
+    }
+
+    /// The keys this batch created so far, with their types (taken: a second call returns
+    /// only those created since).
+    pub fn take_created(&mut self) -> Vec<(KeyId, Type)> {
+        std::mem::take(&mut self.created)
+    }
+
+    /// The databases this batch exchanges (SWAPDB): any of their keys may have changed.
+    pub fn swapped_dbs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.swapped.iter().flat_map(|&(a, b)| [a, b])
     }
 
     /// Deletes the key (its directory goes to the trash on commit).
@@ -429,6 +455,9 @@ impl<'s> Batch<'s> {
         if !matches!(self.locate(from)?, Location::Live(None)) {
             return Err(unsupported_sequence());
         }
+        if let Some(meta) = self.meta(from)? {
+            self.created.push((to.clone(), meta.kind));
+        }
         let ttl = self.has_ttl(from) != Some(false);
         self.note_ttl(to, ttl);
         self.note_ttl(from, false);
@@ -458,6 +487,9 @@ impl<'s> Batch<'s> {
         if let Err(e) = result {
             let _ = self.store.trash.discard(&staged);
             return Err(e.into());
+        }
+        if let Some(meta) = self.meta(from)? {
+            self.created.push((to.clone(), meta.kind));
         }
         let ttl = self.has_ttl(from) != Some(false);
         self.note_ttl(to, ttl);
@@ -584,6 +616,42 @@ impl<'s> Batch<'s> {
             }
         }
         Ok(value)
+    }
+
+    /// The content of a file of the key as this batch sees it, to be written elsewhere (a list
+    /// element moving to another position or another list) without being read: content in
+    /// memory is shared, a file on disk gets a hard link in `tmp/` that the commit renames
+    /// into its new place. None when the file does not exist.
+    pub fn content(&self, id: &KeyId, rel: &str) -> Result<Option<Content>> {
+        let path = match self.locate(id)? {
+            Location::Gone => return Ok(None),
+            Location::Staged(dir) => dir.join(rel),
+            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
+                Some(FileChange::Removed) => return Ok(None),
+                Some(FileChange::Replaced(Content::Bytes(b))) => {
+                    return Ok(Some(Content::Bytes(b.clone())))
+                }
+                Some(FileChange::Replaced(Content::Spilled(arg))) => arg.path().to_path_buf(),
+                // Only a string's value is patched in place; it is never moved like this.
+                Some(FileChange::Patched { ranges, .. }) => {
+                    let patched = self.read_patched(id, rel, ranges)?;
+                    return Ok(Some(Content::Bytes(patched.into_bytes()?)));
+                }
+                None => match self.store.cache.get(id, rel) {
+                    Some(hit) => return Ok(hit.map(Content::Bytes)),
+                    None => self.store.root.join(&id.dir).join(rel),
+                },
+            },
+        };
+        self.disk()?;
+        let link = self.store.staging.new_path("l");
+        match fs::hard_link(&path, &link) {
+            Ok(()) => Ok(Some(Content::Spilled(SpilledArg {
+                path: TempPath::try_from_path(link)?,
+            }))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether the key has this file.

@@ -118,17 +118,21 @@ impl Staging {
     }
 
     /// Writes `data` as the file at `dest` (replacing it), inside a staged directory that
-    /// nobody reads yet: a recycled file is moved there, or the file is written in place,
-    /// which spares the rename that a visible file needs.
+    /// nobody reads yet: a recycled file is moved there, or a new file is created there,
+    /// which spares the rename that a visible file needs. Never into the old file's inode:
+    /// it may have another link (a staged copy, see `Batch::content`).
     pub fn write_at(&self, dest: &Path, data: &[u8]) -> io::Result<()> {
         let mut file = match self.recycled(data.len())? {
             Some((path, file)) => {
                 with_parent(dest, || fs::rename(&path, dest))?;
                 file
             }
-            None => with_parent(dest, || {
-                let mut options = OpenOptions::new();
-                options.write(true).create(true).truncate(true).open(dest)
+            None => with_parent(dest, || match create_new(dest) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    fs::remove_file(dest)?;
+                    create_new(dest)
+                }
+                other => other,
             })?,
         };
         file.write_all(data)

@@ -10,9 +10,10 @@
 //! ```
 //!
 //! `expire-at-ms` is the absolute deadline in Unix milliseconds; `size` is the number of
-//! fields or members of a collection (so HLEN/SCARD/ZCARD read one small file), and for a
-//! string, when present, the length of the value: the `value` file may then be longer, and
-//! the bytes past `size` are not part of the value (see `string.rs`).
+//! fields, members or elements of a collection (so HLEN/SCARD/ZCARD/LLEN read one small file),
+//! and for a string, when present, the length of the value: the `value` file may then be
+//! longer, and the bytes past `size` are not part of the value (see `string.rs`); `head` is a
+//! list's first position (see [`super::list`]).
 
 use std::io;
 
@@ -23,6 +24,7 @@ pub enum Type {
     Hash,
     Set,
     ZSet,
+    List,
 }
 
 impl Type {
@@ -33,11 +35,12 @@ impl Type {
             Type::Hash => "hash",
             Type::Set => "set",
             Type::ZSet => "zset",
+            Type::List => "list",
         }
     }
 
     fn parse(name: &str) -> Option<Type> {
-        [Type::String, Type::Hash, Type::Set, Type::ZSet]
+        [Type::String, Type::Hash, Type::Set, Type::ZSet, Type::List]
             .into_iter()
             .find(|t| t.name() == name)
     }
@@ -51,6 +54,8 @@ pub struct Meta {
     pub size: u64,
     /// Strings: the length of the value, when recorded; None means the whole `value` file.
     pub length: Option<u64>,
+    /// Lists: the position of the first element (0 for a new list, lower after each LPUSH).
+    pub head: i64,
 }
 
 impl Meta {
@@ -60,6 +65,7 @@ impl Meta {
             expire_at_ms: None,
             size: 0,
             length: None,
+            head: 0,
         }
     }
 
@@ -78,6 +84,9 @@ impl Meta {
         };
         if let Some(size) = size {
             out.push_str(&format!("size {size}\n"));
+        }
+        if self.kind == Type::List {
+            out.push_str(&format!("head {}\n", self.head));
         }
         out.into_bytes()
     }
@@ -102,6 +111,7 @@ impl Meta {
                         _ => meta.size = size,
                     }
                 }
+                "head" => meta.head = value.parse().map_err(|_| bad())?,
                 _ => {} // written by a newer version: ignored, kept out of the way
             }
         }
@@ -128,6 +138,7 @@ mod tests {
             expire_at_ms: Some(1_700_000_000_000),
             size: 3,
             length: None,
+            head: 0,
         };
         assert_eq!(Meta::parse(&meta.to_bytes()).unwrap(), meta);
         let string = Meta {
@@ -136,6 +147,13 @@ mod tests {
         };
         assert_eq!(string.to_bytes(), b"string\nsize 70000\n");
         assert_eq!(Meta::parse(&string.to_bytes()).unwrap(), string);
+        let list = Meta {
+            size: 2,
+            head: -7,
+            ..Meta::new(Type::List)
+        };
+        assert_eq!(list.to_bytes(), b"list\nsize 2\nhead -7\n");
+        assert_eq!(Meta::parse(&list.to_bytes()).unwrap(), list);
         assert_eq!(
             String::from_utf8(Meta::new(Type::String).to_bytes()).unwrap(),
             "string\n"

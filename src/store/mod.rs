@@ -3,10 +3,9 @@
 //! `layout` names things, `meta` reads and writes a key's `type` file, `files` makes single
 //! file changes atomic, `batch` collects a command's changes and applies them, `locks` keeps
 //! commands atomic, `watch` tells WATCH of every change; `string`, `hash`, `set`, `zset`
-//! (+ `zindex`, its ordered index) know how each type sits inside a key directory; `expiry`
-//! indexes the keys that have an expiry and reclaims them, `scan` walks a database slot by
-//! slot, `object` answers OBJECT. See
-//! docs/on-disk-format.md for the format itself.
+//! (+ `zindex`, its ordered index) and `list` know how each type sits inside a key directory;
+//! `expiry` indexes the keys that have an expiry and reclaims them, `scan` walks a database
+//! slot by slot, `object` answers OBJECT. See docs/on-disk-format.md for the format itself.
 
 pub mod batch;
 pub mod cache;
@@ -16,6 +15,7 @@ pub mod expiry;
 pub mod files;
 pub mod hash;
 pub mod layout;
+pub mod list;
 pub mod locks;
 pub mod meta;
 pub mod object;

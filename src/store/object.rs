@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use super::batch::{Batch, KeyId, Value};
 use super::layout::{decode_name, Decoded};
+use super::list::List;
 use super::meta::{Meta, Type};
 use crate::error::Result;
 use crate::number::parse_i64;
@@ -22,6 +23,9 @@ const HASH_LISTPACK_ENTRIES: u64 = 512;
 const LISTPACK_ENTRIES: u64 = 128;
 const LISTPACK_VALUE: usize = 64;
 const INTSET_ENTRIES: u64 = 512;
+/// The size of one list node (`list-max-listpack-size -2`): a list that fits in one is a
+/// listpack.
+const LIST_LISTPACK_BYTES: u64 = 8192;
 
 /// Strings up to this length are allocated with their object (`embstr`).
 const EMBSTR_MAX: usize = 44;
@@ -56,6 +60,18 @@ pub fn encoding(batch: &Batch, id: &KeyId, meta: &Meta) -> Result<&'static str> 
             _ => "skiplist",
         },
         Type::ZSet => "skiplist",
+        Type::List if meta.size <= LIST_LISTPACK_BYTES / 2 => {
+            let list = List::open(batch, id)?.expect("the key is a list");
+            let elements = list.range(batch, 0, list.len().saturating_sub(1))?;
+            // A listpack's header and end (7 bytes), and about 2 bytes of framing per entry.
+            let bytes: u64 = 7 + elements.iter().map(|e| e.len() + 2).sum::<u64>();
+            if list.len() > 0 && bytes <= LIST_LISTPACK_BYTES {
+                "listpack"
+            } else {
+                "quicklist"
+            }
+        }
+        Type::List => "quicklist",
     })
 }
 
