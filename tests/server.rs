@@ -444,6 +444,34 @@ fn flush_async_and_sync_modes() {
 }
 
 #[test]
+fn function_flush_has_no_library_to_delete() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["SET", "k", "v"]);
+    for args in [
+        &["FUNCTION", "FLUSH"][..],
+        &["FUNCTION", "flush", "async"],
+        &["function", "FLUSH", "SYNC"],
+    ] {
+        assert_eq!(query::<Value>(&mut con, args), Value::Okay, "{args:?}");
+    }
+    // Keys are not functions.
+    assert_eq!(query::<i64>(&mut con, &["EXISTS", "k"]), 1);
+    assert_eq!(
+        query_err(&mut con, &["FUNCTION", "FLUSH", "x"]),
+        "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+    );
+    assert_eq!(
+        query_err(&mut con, &["FUNCTION", "flush", "SYNC", "ASYNC"]),
+        "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP."
+    );
+    assert_eq!(
+        query_err(&mut con, &["FUNCTION"]),
+        "ERR wrong number of arguments for 'function' command"
+    );
+}
+
+#[test]
 fn time_returns_seconds_and_microseconds() {
     let server = Server::start();
     let mut con = server.con();

@@ -70,6 +70,8 @@ const DOCS: &[Doc] = &[
     ("incrby", "Increment the integer value of a key by the given amount", "1.0.0", "string", "O(1)", "key:key increment:integer"),
     ("getrange", "Get a substring of the string stored at a key", "2.4.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "key:key start:integer end:integer"),
     ("flushall", "Remove all keys from all databases", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "[ASYNC|SYNC]"),
+    ("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", ""),
+    ("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "[ASYNC|SYNC]"),
     ("flushdb", "Remove all keys from the current database", "1.0.0", "server", "O(N) where N is the number of keys in the selected database", "[ASYNC|SYNC]"),
     ("dbsize", "Return the number of keys in the selected database", "1.0.0", "server", "O(1)", ""),
     ("shutdown", "Synchronously save the dataset to disk and then shut down the server", "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),

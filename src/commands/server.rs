@@ -1,4 +1,4 @@
-//! Server commands: FLUSHALL, FLUSHDB, DBSIZE, SHUTDOWN, TIME, LASTSAVE, WAIT, INFO, CONFIG,
+//! Server commands: FLUSHALL, FLUSHDB, FUNCTION FLUSH, DBSIZE, SHUTDOWN, TIME, LASTSAVE, WAIT, INFO, CONFIG,
 //! SLOWLOG, MEMORY, DEBUG.
 
 use std::fmt::Write as _;
@@ -37,6 +37,25 @@ fn flushdb(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let db = ctx.session.db;
     ctx.batch.flush_db(db);
     Ok(Reply::ok())
+}
+
+/// FUNCTION FLUSH [ASYNC|SYNC]: delete every function library. dredis runs no scripts, so
+/// there is never a library to delete: the command checks its argument and answers OK, as
+/// Redis does on a server without functions (test suites and tools call it to reset a server).
+fn function_flush(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 1 {
+        // Redis echoes the subcommand as typed; the cursor only has what follows it.
+        return Err(Error::reply(
+            "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
+        ));
+    }
+    if args.eat("ASYNC") || args.eat("SYNC") || args.is_empty() {
+        Ok(Reply::ok())
+    } else {
+        Err(Error::reply(
+            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+        ))
+    }
 }
 
 /// DBSIZE: the number of keys in the current database.
@@ -832,6 +851,23 @@ pub const COMMANDS: &[Command] = &[
         keys: NO_KEYS,
         handler: flushdb,
         subcommands: &[],
+    },
+    Command {
+        name: "function",
+        arity: -2,
+        flags: &[],
+        acl: &["@slow"],
+        keys: NO_KEYS,
+        handler: super::container,
+        subcommands: &[Command {
+            name: "flush",
+            arity: -2,
+            flags: &[Write, Noscript],
+            acl: &["@write", "@slow", "@scripting"],
+            keys: NO_KEYS,
+            handler: function_flush,
+            subcommands: &[],
+        }],
     },
     Command {
         name: "dbsize",
