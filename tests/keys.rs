@@ -874,6 +874,37 @@ fn object_encoding_of_collections_follows_the_size_thresholds() {
 }
 
 #[test]
+fn object_encoding_follows_the_configured_thresholds() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(
+        &mut con,
+        &[
+            "CONFIG",
+            "SET",
+            "zset-max-ziplist-entries",
+            "1",
+            "hash-max-listpack-value",
+            "4",
+            "set-max-intset-entries",
+            "2",
+        ],
+    );
+    query::<()>(&mut con, &["ZADD", "z1", "1", "a"]);
+    assert_eq!(encoding(&mut con, "z1"), "listpack");
+    query::<()>(&mut con, &["ZADD", "z2", "1", "a", "2", "b"]);
+    assert_eq!(encoding(&mut con, "z2"), "skiplist");
+    query::<()>(&mut con, &["HSET", "h1", "f", "v"]);
+    assert_eq!(encoding(&mut con, "h1"), "listpack");
+    query::<()>(&mut con, &["HSET", "h2", "f", "value"]);
+    assert_eq!(encoding(&mut con, "h2"), "hashtable");
+    query::<()>(&mut con, &["SADD", "s1", "1", "2"]);
+    assert_eq!(encoding(&mut con, "s1"), "intset");
+    query::<()>(&mut con, &["SADD", "s2", "1", "2", "3"]);
+    assert_eq!(encoding(&mut con, "s2"), "hashtable");
+}
+
+#[test]
 fn object_encoding_of_small_sets_is_listpack() {
     if common::skip_in_reference("Redis 7.2 behaviour (the reference server is 7.0)") {
         return;

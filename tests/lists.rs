@@ -394,6 +394,32 @@ fn lpos_errors() {
 }
 
 #[test]
+fn object_encoding_follows_list_max_listpack_size() {
+    if skip_in_reference("Redis 7.2 behaviour (the reference server is 7.0)") {
+        return;
+    }
+    let server = Server::start();
+    let mut con = server.con();
+    let encoding =
+        |con: &mut Connection, key: &str| -> String { query(con, &["OBJECT", "ENCODING", key]) };
+    // Positive: entries a node.
+    query::<()>(&mut con, &["CONFIG", "SET", "list-max-listpack-size", "2"]);
+    query::<()>(&mut con, &["RPUSH", "l1", "a", "b"]);
+    assert_eq!(encoding(&mut con, "l1"), "listpack");
+    query::<()>(&mut con, &["RPUSH", "l2", "a", "b", "c"]);
+    assert_eq!(encoding(&mut con, "l2"), "quicklist");
+    // Negative: bytes a node, -1 is 4 KiB.
+    query::<()>(&mut con, &["CONFIG", "SET", "list-max-listpack-size", "-1"]);
+    query::<()>(&mut con, &["RPUSH", "l3", &"x".repeat(4000)]);
+    assert_eq!(encoding(&mut con, "l3"), "listpack");
+    query::<()>(
+        &mut con,
+        &["RPUSH", "l4", &"x".repeat(4000), &"x".repeat(200)],
+    );
+    assert_eq!(encoding(&mut con, "l4"), "quicklist");
+}
+
+#[test]
 fn lpos_rank_of_the_smallest_integer_is_out_of_range() {
     // Redis 7.2 bounds RANK to +-LONG_MAX (7.0 accepts it).
     if skip_in_reference("Redis 7.2 behaviour (the reference server is 7.0)") {

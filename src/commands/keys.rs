@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, NO_KEYS};
+use crate::config::P;
 use crate::error::{Error, Result, DB_INDEX};
 use crate::glob;
 use crate::number::parse_i64;
@@ -447,7 +448,24 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let Some((key, meta)) = object_key(ctx, args)? else {
         return Ok(Reply::Nil);
     };
-    Ok(Reply::bulk(object::encoding(&ctx.batch, &key, &meta)?))
+    let config = &ctx.server.config.settings;
+    let max = |p| config.int(p).max(0) as u64;
+    let thresholds = object::Thresholds {
+        hash_entries: max(P::HashMaxListpackEntries),
+        hash_value: max(P::HashMaxListpackValue),
+        intset_entries: max(P::SetMaxIntsetEntries),
+        set_entries: max(P::SetMaxListpackEntries),
+        set_value: max(P::SetMaxListpackValue),
+        zset_entries: max(P::ZsetMaxListpackEntries),
+        zset_value: max(P::ZsetMaxListpackValue),
+        list_size: config.int(P::ListMaxListpackSize),
+    };
+    Ok(Reply::bulk(object::encoding(
+        &ctx.batch,
+        &key,
+        &meta,
+        &thresholds,
+    )?))
 }
 
 /// OBJECT REFCOUNT key
