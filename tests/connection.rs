@@ -636,6 +636,8 @@ fn client_list_reports_the_query_buffer_and_memory() {
     assert!(f["tot-mem"].parse::<u64>().unwrap() > 0, "{info}");
     assert!(f["qbuf-free"].parse::<u64>().unwrap() > 0, "{info}");
     assert_eq!(f["idle"], "0");
+    // The request being run is in the buffer: *2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n.
+    assert_eq!(f["qbuf"], "26");
 }
 
 #[test]

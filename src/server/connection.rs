@@ -102,6 +102,10 @@ impl Connection {
 
     async fn run(&mut self) -> std::io::Result<()> {
         loop {
+            // While they run, the requests read count in the query buffer, as in Redis
+            // (CLIENT LIST shows a client's own command in its qbuf).
+            self.client
+                .note_query_buffer(self.buf.len(), self.buf.capacity());
             let (requests, protocol_error) = self.parse_available().await?;
             if !requests.is_empty() {
                 self.execute(requests).await?;
