@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{query, query_err, Server};
+use common::{query, query_err, resp, Server};
 use redis::Value;
 
 const NOAUTH: &str = "-NOAUTH Authentication required.\r\n";
@@ -656,4 +656,47 @@ fn timeout_closes_idle_clients() {
     // The idle one was closed, without a reply, after a second or so.
     assert_eq!(idle.read_to_end(), b"");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn client_reply_off_skip_and_on() {
+    let server = Server::start();
+    let mut raw = server.raw();
+    // OFF and SKIP are not answered; the commands after OFF are not either.
+    raw.send(resp(&["CLIENT", "REPLY", "OFF"]));
+    raw.send(resp(&["SET", "k", "v"]));
+    raw.send(resp(&["PING", "silenced"]));
+    assert_eq!(raw.call(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    assert_eq!(raw.call(&["GET", "k"]), "$1\r\nv\r\n");
+    raw.send(resp(&["CLIENT", "REPLY", "SKIP"]));
+    raw.send(resp(&["PING", "skipped"]));
+    assert_eq!(raw.call(&["PING", "sent"]), "$4\r\nsent\r\n");
+    // ON clears a pending SKIP.
+    raw.send(resp(&["CLIENT", "REPLY", "SKIP"]));
+    assert_eq!(raw.call(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
+    // Errors are silenced too; a bad mode is a syntax error.
+    raw.send(resp(&["CLIENT", "REPLY", "SKIP"]));
+    raw.send(resp(&["INCR", "k"]));
+    assert_eq!(
+        raw.call(&["CLIENT", "REPLY", "MAYBE"]),
+        "-ERR syntax error\r\n"
+    );
+}
+
+#[test]
+fn client_reply_off_still_sends_pubsub_frames() {
+    let server = Server::start();
+    let mut sub = server.raw();
+    sub.send(resp(&["CLIENT", "REPLY", "OFF"]));
+    assert_eq!(
+        sub.call(&["SUBSCRIBE", "ch"]),
+        "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    );
+    let mut con = server.con();
+    assert_eq!(query::<i64>(&mut con, &["PUBLISH", "ch", "hi"]), 1);
+    assert_eq!(
+        sub.reply(),
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+    );
 }

@@ -6,7 +6,7 @@ use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
 use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
-use crate::server::{Client, Close};
+use crate::server::{Client, Close, Replies};
 
 /// PING [message]: PONG, or the message. A RESP2 connection subscribed to channels gets
 /// `[pong, message]`, shaped like the messages it reads.
@@ -456,6 +456,23 @@ fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
+/// CLIENT REPLY ON|OFF|SKIP: send replies, send none, or skip the next command's. OFF and
+/// SKIP are not answered themselves; SKIP changes nothing while replies are off.
+fn client_reply(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let replies = &mut ctx.session.replies;
+    match args.word()?.as_str() {
+        "ON" => {
+            *replies = Replies::On;
+            return Ok(Reply::ok());
+        }
+        "OFF" => *replies = Replies::Off,
+        "SKIP" if *replies != Replies::Off => *replies = Replies::SkipNext,
+        "SKIP" => {}
+        _ => return Err(Error::syntax()),
+    }
+    Ok(Reply::Several(Vec::new()))
+}
+
 fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Ok(super::help(
         "CLIENT",
@@ -488,6 +505,8 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
             "      Return clients of specified type.",
             "    * ID <client-id> [<client-id> ...]",
             "      Return clients with the specified IDs.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
@@ -564,6 +583,15 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: &["@admin", "@slow", "@dangerous", "@connection"],
         keys: NO_KEYS,
         handler: client_kill,
+        subcommands: &[],
+    },
+    Command {
+        name: "reply",
+        arity: 3,
+        flags: &[Noscript, Loading, Stale, NoDisk],
+        acl: &["@slow", "@connection"],
+        keys: NO_KEYS,
+        handler: client_reply,
         subcommands: &[],
     },
     Command {

@@ -229,7 +229,7 @@ impl Connection {
                 return Ok(());
             };
             let mut out = Vec::new();
-            if !answer(self.session(), reply, &mut out) {
+            if !answer(self.session_mut(), reply, &mut out) {
                 return Ok(());
             }
             self.write(out).await?;
@@ -250,7 +250,7 @@ impl Connection {
             messages(&session, usize::MAX, &mut out);
             match commands::run(&server, &mut session, argv, Thread::Connection) {
                 Outcome::Reply(reply) => {
-                    if !answer(&session, reply, &mut out) {
+                    if !answer(&mut session, reply, &mut out) {
                         break;
                     }
                 }
@@ -274,7 +274,7 @@ impl Connection {
                     messages(&session, usize::MAX, &mut out);
                     match commands::run(&server, &mut session, argv, Thread::Disk) {
                         Outcome::Reply(reply) => {
-                            if !answer(&session, reply, &mut out) {
+                            if !answer(&mut session, reply, &mut out) {
                                 break;
                             }
                         }
@@ -401,13 +401,32 @@ async fn until(deadline: Option<Instant>) {
 
 /// Encodes a reply in the protocol the session speaks now (HELLO 3 answers in RESP3).
 /// Returns false when the connection closes after this request: later ones are not run.
-fn answer(session: &Session, reply: Reply, out: &mut Vec<Chunk>) -> bool {
+fn answer(session: &mut Session, reply: Reply, out: &mut Vec<Chunk>) -> bool {
     match session.close {
         Some(Close::Now) => false,
         close => {
-            encode(reply, session.resp == 3, out);
+            let reply = if session.replies.after_command() {
+                Some(reply)
+            } else {
+                pushes_only(reply)
+            };
+            if let Some(reply) = reply {
+                encode(reply, session.resp == 3, out);
+            }
             close.is_none() && !session.client.mailbox.is_closed()
         }
+    }
+}
+
+/// What CLIENT REPLY OFF or SKIP still sends of a reply: its pub/sub frames (the
+/// confirmations of SUBSCRIBE and the like).
+fn pushes_only(reply: Reply) -> Option<Reply> {
+    match reply {
+        Reply::Push(frame) => Some(Reply::Push(frame)),
+        Reply::Several(replies) => Some(Reply::Several(
+            replies.into_iter().filter_map(pushes_only).collect(),
+        )),
+        _ => None,
     }
 }
 

@@ -118,6 +118,37 @@ pub struct Session {
     pub watched: WatchSet,
     /// Channels and patterns subscribed to, and MONITOR.
     pub subscriptions: Subscriptions,
+    /// CLIENT REPLY: whether replies are sent.
+    pub replies: Replies,
+}
+
+/// CLIENT REPLY's modes. Pub/sub frames are sent in every mode, as in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replies {
+    On,
+    Off,
+    /// CLIENT REPLY SKIP ran: the command after it gets no reply.
+    SkipNext,
+    /// This command gets no reply.
+    Skip,
+}
+
+impl Replies {
+    /// Whether the reply of the command just run is sent; moves SKIP on by one command.
+    pub fn after_command(&mut self) -> bool {
+        match *self {
+            Replies::On => true,
+            Replies::Off => false,
+            Replies::SkipNext => {
+                *self = Replies::Skip;
+                true
+            }
+            Replies::Skip => {
+                *self = Replies::On;
+                false
+            }
+        }
+    }
 }
 
 impl Session {
@@ -131,6 +162,7 @@ impl Session {
             in_transaction: false,
             watched: WatchSet::new(server.store.watches.clone()),
             subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),
+            replies: Replies::On,
             client,
         }
     }
