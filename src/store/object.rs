@@ -73,13 +73,10 @@ pub fn encoding(batch: &Batch, id: &KeyId, meta: &Meta, max: &Thresholds) -> Res
             };
             // Integers only: an intset, which grows into a hashtable.
             match names {
-                Some(names) if names.iter().all(|n| parse_i64(n).is_some()) => {
-                    if meta.size <= max.intset_entries {
-                        "intset"
-                    } else {
-                        "hashtable"
-                    }
-                }
+                Some(names) if names.iter().all(|n| parse_i64(n).is_some()) => match meta.size {
+                    n if n <= max.intset_entries => "intset",
+                    _ => "hashtable",
+                },
                 Some(names) if meta.size <= max.set_entries && all_small(&names, max.set_value) => {
                     "listpack"
                 }
