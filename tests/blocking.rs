@@ -232,6 +232,51 @@ fn blmove_waits_for_its_source_and_wakes_who_waits_for_its_destination() {
 }
 
 #[test]
+fn client_unblock_ends_a_wait_with_the_timeout_reply_or_an_error() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut raw = server.raw();
+    let id = raw.call(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end();
+    let unblock = |con: &mut Connection, how: &[&str]| -> i64 {
+        let mut words = vec!["CLIENT", "UNBLOCK", id];
+        words.extend(how);
+        query(con, &words)
+    };
+    for (command, how, reply) in [
+        (&["BLPOP", "k", "0"][..], &[][..], "*-1\r\n"),
+        (&["BLMPOP", "0", "1", "k", "LEFT"], &["timeout"], "*-1\r\n"),
+        (
+            &["BRPOPLPUSH", "k", "d", "0"],
+            &["ERROR"],
+            "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ),
+    ] {
+        raw.send(resp(command));
+        until_blocked(&mut con, 1);
+        assert_eq!(unblock(&mut con, how), 1, "{command:?}");
+        assert_eq!(raw.reply(), reply, "{command:?}");
+        until_blocked(&mut con, 0);
+    }
+    // Not blocked, or no such client: 0.
+    assert_eq!(unblock(&mut con, &[]), 0);
+    assert_eq!(query::<i64>(&mut con, &["CLIENT", "UNBLOCK", "999999"]), 0);
+    assert_eq!(
+        common::query_err(&mut con, &["CLIENT", "UNBLOCK", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        common::query_err(&mut con, &["CLIENT", "UNBLOCK", id, "LATER"]),
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    );
+    // The client unblocked still works, and blocks again.
+    raw.send(resp(&["BLPOP", "k", "0"]));
+    until_blocked(&mut con, 1);
+    query::<()>(&mut con, &["RPUSH", "k", "v"]);
+    assert_eq!(raw.reply(), pair("k", "v"));
+}
+
+#[test]
 fn a_client_that_disconnects_while_blocked_is_forgotten() {
     let server = Server::start();
     let mut con = server.con();

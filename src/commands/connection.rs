@@ -6,7 +6,7 @@ use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
 use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
-use crate::server::{Client, Close, Replies};
+use crate::server::{Client, Close, Replies, Unblock};
 
 /// PING [message]: PONG, or the message. A RESP2 connection subscribed to channels gets
 /// `[pong, message]`, shaped like the messages it reads.
@@ -456,6 +456,33 @@ fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends the wait of a client blocked in BLPOP
+/// and the like, with the command's timeout reply or an UNBLOCKED error; 1 if it was
+/// blocked, 0 otherwise.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 2 {
+        return Err(Error::reply(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let id = args.int()?;
+    let how = if args.is_empty() {
+        Unblock::Timeout
+    } else {
+        match args.word()?.as_str() {
+            "TIMEOUT" => Unblock::Timeout,
+            "ERROR" => Unblock::Error,
+            _ => {
+                return Err(Error::reply(
+                    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                ))
+            }
+        }
+    };
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, how));
+    Ok(Reply::Int(i64::from(unblocked)))
+}
+
 /// CLIENT REPLY ON|OFF|SKIP: send replies, send none, or skip the next command's. OFF and
 /// SKIP are not answered themselves; SKIP changes nothing while replies are off.
 fn client_reply(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -505,6 +532,8 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
             "      Return clients of specified type.",
             "    * ID <client-id> [<client-id> ...]",
             "      Return clients with the specified IDs.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
@@ -583,6 +612,15 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: &["@admin", "@slow", "@dangerous", "@connection"],
         keys: NO_KEYS,
         handler: client_kill,
+        subcommands: &[],
+    },
+    Command {
+        name: "unblock",
+        arity: -3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_unblock,
         subcommands: &[],
     },
     Command {

@@ -40,6 +40,7 @@ const DOCS: &[Doc] = &[
     ("client|setname", "Set the current connection name", "2.6.9", "connection", "O(1)", "connection-name"),
     ("client|list", "Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections", "[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer...)]"),
     ("client|info", "Returns information about the current client connection.", "6.2.0", "connection", "O(1)", ""),
+    ("client|unblock", "Unblock a client blocked in a blocking command from a different connection", "5.0.0", "connection", "O(log N) where N is the number of client connections", "client-id:integer [TIMEOUT|ERROR]"),
     ("client|reply", "Instruct the server whether to reply to commands", "3.2.0", "connection", "O(1)", "(ON|OFF|SKIP)"),
     ("client|no-evict", "Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)", "(ON|OFF)"),
     ("client|no-touch", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys", "7.2.0", "connection", "O(1)", "(ON|OFF)"),

@@ -63,6 +63,15 @@ struct Waiter {
     wake: Notify,
     /// Woken since it last looked; set and cleared under the registry's lock.
     woken: AtomicBool,
+    /// Set by CLIENT UNBLOCK (with the woken flag): the command ends at once.
+    unblocked: Mutex<Option<Unblock>>,
+}
+
+/// How CLIENT UNBLOCK ends a blocked command: with its timeout reply, or an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unblock {
+    Timeout,
+    Error,
 }
 
 impl Blocking {
@@ -93,6 +102,7 @@ impl Blocking {
             kind,
             wake: Notify::new(),
             woken: AtomicBool::new(false),
+            unblocked: Mutex::new(None),
         });
         for key in &waiter.keys {
             lines
@@ -131,6 +141,18 @@ impl Blocking {
             waiter.woken.store(true, Ordering::Relaxed);
             waiter.wake.notify_one();
         }
+    }
+
+    /// CLIENT UNBLOCK: ends the wait of `client` as `how` says; false if it is not blocked.
+    pub fn unblock(&self, client: u64, how: Unblock) -> bool {
+        let lines = self.state.lock();
+        let Some(waiter) = lines.by_client.get(&client) else {
+            return false;
+        };
+        *waiter.unblocked.lock() = Some(how);
+        waiter.woken.store(true, Ordering::Relaxed);
+        waiter.wake.notify_one();
+        true
     }
 
     /// How many clients are blocked (INFO's `blocked_clients`).
@@ -190,6 +212,11 @@ impl Waiting {
         }
         let _lines = self.registry.state.lock();
         self.waiter.woken.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether, and how, CLIENT UNBLOCK ended the wait.
+    pub fn unblocked(&self) -> Option<Unblock> {
+        *self.waiter.unblocked.lock()
     }
 
     /// Whether one of the keys now holds the awaited type, worth running the command again

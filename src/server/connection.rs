@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
-use super::{Client, Close, Server, Session};
+use super::{Client, Close, Server, Session, Unblock};
 use crate::commands::{self, Blocked, Outcome, Thread};
 use crate::config::P;
 use crate::protocol::{
@@ -328,7 +328,15 @@ impl Connection {
                 _ = client.mailbox.closed() => Event::Gone,
             };
             match event {
-                Event::Woken => {}
+                Event::Woken => match waiting.unblocked() {
+                    None => {}
+                    Some(Unblock::Timeout) => return Ok(Some(timeout_reply)),
+                    Some(Unblock::Error) => {
+                        return Ok(Some(Reply::Error(
+                            "UNBLOCKED client unblocked via CLIENT UNBLOCK".into(),
+                        )))
+                    }
+                },
                 Event::Read(0) => {
                     self.session_mut().close = Some(Close::Now);
                     return Ok(None);
