@@ -700,3 +700,43 @@ fn client_reply_off_still_sends_pubsub_frames() {
         "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
     );
 }
+
+/// The query buffer of the client named `name` (qbuf + qbuf-free), as another client sees it.
+fn query_buffer(con: &mut redis::Connection, name: &str) -> u64 {
+    let list: String = query(con, &["CLIENT", "LIST"]);
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .expect("the client is listed");
+    let f = fields(line);
+    f["qbuf"].parse::<u64>().unwrap() + f["qbuf-free"].parse::<u64>().unwrap()
+}
+
+#[test]
+fn the_query_buffer_is_freed_when_idle_and_shrinks_after_a_big_request() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut client = server.con();
+    query::<()>(&mut client, &["CLIENT", "SETNAME", "c"]);
+    // A read asks for 16 KiB, as Redis's PROTO_IOBUF_LEN.
+    let size = query_buffer(&mut con, "c");
+    assert!((16384..32768).contains(&size), "{size}");
+    // Idle for 2 seconds: freed.
+    let started = std::time::Instant::now();
+    while query_buffer(&mut con, "c") != 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    query::<()>(&mut client, &["SET", "x", &"A".repeat(400_000)]);
+    let big = query_buffer(&mut con, "c");
+    assert!(big > 32768, "{big}");
+    // Small requests afterwards: it shrinks, but not to nothing.
+    let started = std::time::Instant::now();
+    while query_buffer(&mut con, "c") >= big {
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        query::<()>(&mut client, &["SET", "x", "small"]);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(query_buffer(&mut con, "c") > 0);
+    assert_eq!(query::<String>(&mut client, &["GET", "x"]), "small");
+}

@@ -36,7 +36,15 @@ pub const SPILL_THRESHOLD: u64 = 1 << 20;
 /// How often an idle connection looks at the `timeout` parameter.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
-const READ_CHUNK: usize = 64 * 1024;
+/// What a read asks for at least (Redis's PROTO_IOBUF_LEN).
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The query buffer is resized as Redis's clients cron does: at most this often, a buffer
+/// bigger than `RESIZE_THRESHOLD` that held less than half its size since the last look
+/// shrinks to what it held; one idle for `IDLE_FREE` with nothing in it is freed.
+const RESIZE_EVERY: Duration = Duration::from_millis(100);
+const RESIZE_THRESHOLD: usize = 32 * 1024;
+const IDLE_FREE: Duration = Duration::from_secs(2);
 
 /// Bytes of waiting messages taken from the mailbox per write when idle.
 const DELIVERY_CHUNK: usize = 256 * 1024;
@@ -57,6 +65,8 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         rd,
         wr,
         buf: BytesMut::with_capacity(READ_CHUNK),
+        peak: 0,
+        resized_at: Instant::now(),
         parser: RequestParser::new(limits),
     };
     if let Err(e) = connection.run().await {
@@ -83,6 +93,9 @@ struct Connection {
     rd: OwnedReadHalf,
     wr: OwnedWriteHalf,
     buf: BytesMut,
+    /// The most the buffer held since it was last looked at for resizing, and when that was.
+    peak: usize,
+    resized_at: Instant,
     parser: RequestParser,
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
@@ -104,6 +117,7 @@ impl Connection {
         loop {
             // While they run, the requests read count in the query buffer, as in Redis
             // (CLIENT LIST shows a client's own command in its qbuf).
+            self.peak = self.peak.max(self.buf.len());
             self.client
                 .note_query_buffer(self.buf.len(), self.buf.capacity());
             let (requests, protocol_error) = self.parse_available().await?;
@@ -124,6 +138,7 @@ impl Connection {
             if self.client.mailbox.is_closed() {
                 return Ok(());
             }
+            self.resize_buffer();
             self.buf.reserve(READ_CHUNK);
             self.client
                 .note_query_buffer(self.buf.len(), self.buf.capacity());
@@ -137,12 +152,33 @@ impl Connection {
                     },
                     _ = self.shutdown.changed() => return Ok(()),
                     _ = client.mailbox.changed() => break,
-                    _ = tokio::time::sleep(IDLE_CHECK) => if self.idle_too_long(idle_since) {
-                        return Ok(());
-                    },
+                    _ = tokio::time::sleep(IDLE_CHECK) => {
+                        if self.idle_too_long(idle_since) {
+                            return Ok(());
+                        }
+                        if idle_since.elapsed() >= IDLE_FREE && self.buf.is_empty() {
+                            self.buf = BytesMut::new();
+                            self.client.note_query_buffer(0, 0);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// Shrinks a big query buffer that has held little lately (see `RESIZE_EVERY`).
+    fn resize_buffer(&mut self) {
+        if self.resized_at.elapsed() < RESIZE_EVERY {
+            return;
+        }
+        let size = self.buf.capacity();
+        if size > RESIZE_THRESHOLD && self.peak < size / 2 {
+            let mut smaller = BytesMut::with_capacity(self.peak.max(READ_CHUNK));
+            smaller.extend_from_slice(&self.buf);
+            self.buf = smaller;
+        }
+        self.peak = self.buf.len();
+        self.resized_at = Instant::now();
     }
 
     /// Writes the messages waiting in the mailbox.
