@@ -691,3 +691,39 @@ fn arity_errors_of_the_other_commands() {
         );
     }
 }
+
+#[test]
+fn adding_members_already_there_does_not_touch_watched_sets() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut other = server.con();
+    query::<()>(&mut con, &["SADD", "src", "a", "b"]);
+    query::<()>(&mut con, &["SADD", "dst", "a"]);
+    // EXEC runs when the watched set did not change, and aborts when it did.
+    let watched_exec = |con: &mut Connection, other: &mut Connection, change: &[&str]| {
+        query::<()>(con, &["WATCH", "dst"]);
+        query::<()>(con, &["MULTI"]);
+        query::<()>(con, &["SCARD", "dst"]);
+        query::<()>(other, change);
+        query::<Value>(con, &["EXEC"]) != Value::Nil
+    };
+    assert!(watched_exec(&mut con, &mut other, &["SADD", "dst", "a"]));
+    // SMOVE of a member the destination has: only the source changes.
+    assert!(watched_exec(
+        &mut con,
+        &mut other,
+        &["SMOVE", "src", "dst", "a"]
+    ));
+    assert_eq!(query::<i64>(&mut con, &["SCARD", "src"]), 1);
+    assert!(!watched_exec(
+        &mut con,
+        &mut other,
+        &["SMOVE", "src", "dst", "b"]
+    ));
+    assert!(!watched_exec(
+        &mut con,
+        &mut other,
+        &["SADD", "dst", "a", "c"]
+    ));
+    assert_eq!(query::<i64>(&mut con, &["SCARD", "dst"]), 3);
+}

@@ -22,12 +22,13 @@ pub fn contains(batch: &Batch, id: &KeyId, member: &[u8]) -> Result<bool> {
     Ok(meta(batch, id)?.is_some() && entries::exists(batch, id, MEMBERS, member)?)
 }
 
-/// Adds members, creating the set if needed. Returns how many were new.
+/// Adds members, creating the set if needed; those already there are left alone (nothing
+/// changes, so WATCH is not triggered). Returns how many were new.
 pub fn add(batch: &mut Batch, id: &KeyId, members: &[Bytes]) -> Result<u64> {
     let items = members
         .iter()
         .map(|m| (m.clone(), Content::Bytes(Bytes::new())));
-    entries::upsert(batch, id, Type::Set, MEMBERS, items, false)
+    entries::upsert(batch, id, Type::Set, MEMBERS, items, true)
 }
 
 /// Removes members; the set goes away with its last member. Returns how many were there.
