@@ -434,6 +434,7 @@ registry! {
         "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction",
     ]), "noeviction", Mutable;
     MaxmemorySamples "maxmemory-samples": int(1, INT_MAX), "5", Mutable;
+    MaxmemoryClients "maxmemory-clients": Kind::Special(memory_or_percent), "0", Mutable;
     Activerehashing "activerehashing": Kind::Bool, "yes", Mutable;
     LazyfreeLazyUserDel "lazyfree-lazy-user-del": Kind::Bool, "no", Mutable;
     LazyfreeLazyUserFlush "lazyfree-lazy-user-flush": Kind::Bool, "no", Mutable;
@@ -458,6 +459,7 @@ registry! {
     NotifyKeyspaceEvents "notify-keyspace-events": Kind::Special(keyspace_events), "", Mutable;
     // Replication: dredis is always a master without replicas.
     Replicaof "replicaof" | "slaveof": Kind::Text, "", Immutable;
+    ReplBacklogSize "repl-backlog-size": memory(1, LONG_MAX), "1048576", Mutable;
     ReplicaReadOnly "replica-read-only" | "slave-read-only": Kind::Bool, "yes", Mutable;
     ReplicaServeStaleData "replica-serve-stale-data" | "slave-serve-stale-data": Kind::Bool, "yes", Mutable;
     MinReplicasToWrite "min-replicas-to-write" | "min-slaves-to-write": int(0, INT_MAX), "0", Mutable;
@@ -815,6 +817,22 @@ fn save_points(text: &str, _current: &str) -> Result<String, Cow<'static, str>> 
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(" "))
+}
+
+/// `maxmemory-clients`: bytes (with Redis's units), or a percentage of `maxmemory` (`10%`).
+fn memory_or_percent(text: &str, _current: &str) -> Result<String, Cow<'static, str>> {
+    if let Ok(bytes) = parse_memory(text) {
+        return Ok(bytes.to_string());
+    }
+    let percent = text
+        .strip_suffix('%')
+        .and_then(strtoll)
+        .filter(|p| *p >= 0)
+        .ok_or("argument must be a memory or percent value")?;
+    if percent > 100 {
+        return Err("percentage argument must be less or equal to 100".into());
+    }
+    Ok(format!("{percent}%"))
 }
 
 /// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>` groups; the classes given

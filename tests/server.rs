@@ -1470,3 +1470,53 @@ fn lastsave_is_a_recent_unix_time() {
         .as_secs() as i64;
     assert!((now - 60..=now).contains(&lastsave), "{lastsave} {now}");
 }
+
+#[test]
+fn config_maxmemory_clients_and_repl_backlog_size() {
+    let server = Server::start();
+    let mut con = server.con();
+    let get = |con: &mut redis::Connection, name: &str| -> String {
+        let pair: Vec<String> = query(con, &["CONFIG", "GET", name]);
+        pair[1].clone()
+    };
+    assert_eq!(get(&mut con, "maxmemory-clients"), "0");
+    assert_eq!(get(&mut con, "repl-backlog-size"), "1048576");
+    query::<()>(
+        &mut con,
+        &[
+            "CONFIG",
+            "SET",
+            "maxmemory-clients",
+            "10%",
+            "repl-backlog-size",
+            "10000002",
+        ],
+    );
+    assert_eq!(get(&mut con, "maxmemory-clients"), "10%");
+    assert_eq!(get(&mut con, "repl-backlog-size"), "10000002");
+    query::<()>(&mut con, &["CONFIG", "SET", "maxmemory-clients", "1mb"]);
+    assert_eq!(get(&mut con, "maxmemory-clients"), "1048576");
+    // A bad value changes nothing, not even the good ones before it.
+    assert_eq!(
+        query_err(
+            &mut con,
+            &[
+                "CONFIG",
+                "SET",
+                "maxmemory",
+                "10000001",
+                "maxmemory-clients",
+                "200%"
+            ]
+        ),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
+         percentage argument must be less or equal to 100"
+    );
+    assert_eq!(get(&mut con, "maxmemory"), "0");
+    assert_eq!(
+        query_err(&mut con, &["CONFIG", "SET", "maxmemory-clients", "lots"]),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
+         argument must be a memory or percent value"
+    );
+    assert_eq!(get(&mut con, "maxmemory-clients"), "1048576");
+}
