@@ -779,6 +779,8 @@ const SETTABLE: &[(&str, &str, &str)] = &[
     ("maxmemory", "1gb", "1073741824"),
     ("maxmemory-policy", "ALLKEYS-LRU", "allkeys-lru"),
     ("maxmemory-samples", "10", "10"),
+    ("maxmemory-clients", "5%", "5%"),
+    ("repl-backlog-size", "2mb", "2097152"),
     ("activerehashing", "no", "no"),
     ("lazyfree-lazy-user-del", "yes", "yes"),
     ("lazyfree-lazy-user-flush", "yes", "yes"),
