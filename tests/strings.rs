@@ -1666,3 +1666,187 @@ fn a_value_being_sent_is_not_changed_under_the_reply() {
         .unwrap();
     assert!(now == patch);
 }
+
+// ---- BITFIELD ----
+
+/// BITFIELD's reply, nil (an overflow refused) as None.
+fn bitfield(con: &mut redis::Connection, words: &[&str]) -> Vec<Option<i64>> {
+    query(con, words)
+}
+
+#[test]
+fn bitfield_get_set_and_incrby_at_any_width() {
+    let server = Server::start();
+    let mut con = server.con();
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &["BITFIELD", "k", "SET", "i8", "0", "-100", "GET", "u8", "0", "GET", "i8", "0"]
+        ),
+        [Some(0), Some(156), Some(-100)]
+    );
+    // INCRBY wraps by default and answers the new value; GET across a byte boundary.
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &["BITFIELD", "k", "INCRBY", "i8", "0", "300", "GET", "i4", "4"]
+        ),
+        [Some(-56), Some(-8)]
+    );
+    // `#n` is the n-th field of that width.
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &["BITFIELD", "k", "SET", "u8", "#3", "255", "GET", "u8", "24", "GET", "u16", "#1"]
+        ),
+        [Some(0), Some(255), Some(255)]
+    );
+    assert_eq!(query::<i64>(&mut con, &["STRLEN", "k"]), 4);
+    // The widest fields: i64 and u63.
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &[
+                "BITFIELD",
+                "w",
+                "SET",
+                "i64",
+                "0",
+                "-9223372036854775808",
+                "INCRBY",
+                "i64",
+                "0",
+                "-1",
+                "GET",
+                "u63",
+                "0"
+            ]
+        ),
+        [Some(0), Some(i64::MAX), Some(i64::MAX >> 1)]
+    );
+    // Reads of a missing key are zeros and create nothing.
+    assert_eq!(
+        bitfield(&mut con, &["BITFIELD", "nokey", "GET", "u8", "100"]),
+        [Some(0)]
+    );
+    assert_eq!(query::<i64>(&mut con, &["EXISTS", "nokey"]), 0);
+}
+
+#[test]
+fn bitfield_overflow_wrap_sat_and_fail() {
+    let server = Server::start();
+    let mut con = server.con();
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &[
+                "BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u4", "100", "20", "OVERFLOW",
+                "FAIL", "INCRBY", "u4", "100", "20", "OVERFLOW", "WRAP", "INCRBY", "u4", "100",
+                "20"
+            ]
+        ),
+        [Some(15), None, Some(3)]
+    );
+    // SET saturates too; a negative value is a huge one for an unsigned field.
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &[
+                "BITFIELD", "k", "OVERFLOW", "SAT", "SET", "u8", "200", "-1", "SET", "i8", "208",
+                "-1000", "GET", "u8", "200", "GET", "i8", "208", "OVERFLOW", "WRAP", "SET", "u8",
+                "216", "-1", "GET", "u8", "216"
+            ]
+        ),
+        [Some(0), Some(0), Some(255), Some(-128), Some(0), Some(255)]
+    );
+    // A refused write still grows the string to the bits it names, as Redis does.
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &["BITFIELD", "new", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"]
+        ),
+        [None]
+    );
+    assert_eq!(query::<i64>(&mut con, &["STRLEN", "new"]), 1);
+}
+
+#[test]
+fn bitfield_errors_and_bitfield_ro() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["SET", "k", "\u{1}"]);
+    let invalid_type = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 \
+                        is not supported but i64 is.";
+    for (words, error) in [
+        (&["BITFIELD", "k", "GET", "u64", "0"][..], invalid_type),
+        (&["BITFIELD", "k", "GET", "i65", "0"], invalid_type),
+        (&["BITFIELD", "k", "GET", "I8", "0"], invalid_type),
+        (
+            &["BITFIELD", "k", "GET", "u8", "-1"],
+            "ERR bit offset is not an integer or out of range",
+        ),
+        (
+            &["BITFIELD", "k", "GET", "u8", "4294967296"],
+            "ERR bit offset is not an integer or out of range",
+        ),
+        (&["BITFIELD", "k", "GET", "u8"], "ERR syntax error"),
+        (&["BITFIELD", "k", "FOO", "u8", "0"], "ERR syntax error"),
+        (&["BITFIELD", "k", "OVERFLOW"], "ERR syntax error"),
+        (
+            &["BITFIELD", "k", "OVERFLOW", "MAYBE", "GET", "u8", "0"],
+            "ERR Invalid OVERFLOW type specified",
+        ),
+        (
+            &["BITFIELD", "k", "SET", "u8", "0", "abc"],
+            "ERR value is not an integer or out of range",
+        ),
+        (
+            &["BITFIELD_RO", "k", "GET", "u8", "0", "SET", "u8", "0", "1"],
+            "ERR BITFIELD_RO only supports the GET subcommand",
+        ),
+    ] {
+        assert_eq!(query_err(&mut con, words), error, "{words:?}");
+    }
+    // Nothing changed.
+    assert_eq!(get(&mut con, "k").as_deref(), Some("\u{1}"));
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &["BITFIELD_RO", "k", "GET", "u8", "0", "GET", "i4", "#1"]
+        ),
+        [Some(1), Some(1)]
+    );
+    assert_eq!(bitfield(&mut con, &["BITFIELD", "k"]), []);
+    query::<()>(&mut con, &["LPUSH", "l", "a"]);
+    for words in [
+        &["BITFIELD", "l", "GET", "u8", "0"][..],
+        &["BITFIELD_RO", "l", "GET", "u8", "0"],
+    ] {
+        assert!(query_err(&mut con, words).starts_with("WRONGTYPE"));
+    }
+}
+
+#[test]
+fn bitfield_writes_runs_of_a_big_value_in_place() {
+    let server = Server::start();
+    let mut con = server.con();
+    query::<()>(&mut con, &["SET", "big", &"a".repeat(200_000)]);
+    assert_eq!(
+        bitfield(
+            &mut con,
+            &[
+                "BITFIELD", "big", "SET", "u8", "#10", "66", "SET", "u16", "#6000", "17219",
+                "INCRBY", "u8", "#199999", "1", "SET", "u8", "#250000", "68"
+            ]
+        ),
+        [Some(97), Some(24929), Some(98), Some(0)]
+    );
+    let range = |con: &mut redis::Connection, from: &str, to: &str| -> String {
+        query(con, &["GETRANGE", "big", from, to])
+    };
+    assert_eq!(range(&mut con, "9", "11"), "aBa");
+    assert_eq!(range(&mut con, "11999", "12002"), "aCCa");
+    assert_eq!(range(&mut con, "199998", "200000"), "ab\0");
+    assert_eq!(query::<i64>(&mut con, &["STRLEN", "big"]), 250_001);
+    assert_eq!(range(&mut con, "-1", "-1"), "D");
+}

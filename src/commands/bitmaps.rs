@@ -1,9 +1,11 @@
-//! Bitmap commands over string values: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP.
+//! Bitmap commands over string values: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD,
+//! BITFIELD_RO.
 //!
 //! Bit 0 is the most significant bit of the first byte, as in Redis. Values are read in
 //! bounded pieces ([`CHUNK`] bytes), so counting or searching a value of gigabytes, or
 //! combining several, holds no more than a few pieces in memory.
 
+use std::collections::BTreeMap;
 use std::io;
 
 use bytes::Bytes;
@@ -310,6 +312,267 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::Int(len as i64))
 }
 
+// ---- BITFIELD ----
+
+/// A BITFIELD integer: its signedness, width (1 to 64 bits, 63 unsigned) and first bit.
+#[derive(Clone, Copy)]
+struct Field {
+    signed: bool,
+    bits: u32,
+    offset: u64,
+}
+
+/// What OVERFLOW says to do when SET or INCRBY goes past a field's range.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    Wrap,
+    Sat,
+    Fail,
+}
+
+enum FieldOp {
+    Get(Field),
+    Set(Field, i64, Overflow),
+    IncrBy(Field, i64, Overflow),
+}
+
+/// A BITFIELD type, `i1`..`i64` or `u1`..`u63` (the prefix in lower case, as Redis).
+fn field_type(word: &[u8]) -> Result<(bool, u32)> {
+    let invalid = || {
+        Error::reply(
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+        )
+    };
+    let (signed, digits) = match word.split_first() {
+        Some((b'i', rest)) => (true, rest),
+        Some((b'u', rest)) => (false, rest),
+        _ => return Err(invalid()),
+    };
+    let max = if signed { 64 } else { 63 };
+    match parse_i64(digits) {
+        Some(bits) if (1..=max).contains(&bits) => Ok((signed, bits as u32)),
+        _ => Err(invalid()),
+    }
+}
+
+/// A BITFIELD offset: a bit number, or `#n` for the n-th field of this width; bounded as
+/// SETBIT's.
+fn field_offset(ctx: &Ctx, word: &[u8], bits: u32) -> Result<u64> {
+    let out_of_range = || Error::reply("ERR bit offset is not an integer or out of range");
+    let (digits, scale) = match word.strip_prefix(b"#") {
+        Some(n) => (n, i64::from(bits)),
+        None => (word, 1),
+    };
+    let offset = parse_i64(digits)
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(out_of_range)?;
+    if offset < 0 || (offset as u64 >> 3) >= max_bulk_len(ctx) {
+        return Err(out_of_range());
+    }
+    Ok(offset as u64)
+}
+
+/// Reads BITFIELD's operations, checking them all before anything runs.
+fn field_ops(ctx: &Ctx, args: &mut Args) -> Result<Vec<FieldOp>> {
+    let mut ops = Vec::new();
+    let mut overflow = Overflow::Wrap;
+    while !args.is_empty() {
+        let word = args.word()?;
+        let left = args.remaining();
+        if word == "OVERFLOW" && left >= 1 {
+            overflow = match args.word()?.as_str() {
+                "WRAP" => Overflow::Wrap,
+                "SAT" => Overflow::Sat,
+                "FAIL" => Overflow::Fail,
+                _ => return Err(Error::reply("ERR Invalid OVERFLOW type specified")),
+            };
+            continue;
+        }
+        let needed = if word == "GET" { 2 } else { 3 };
+        if !matches!(word.as_str(), "GET" | "SET" | "INCRBY") || left < needed {
+            return Err(Error::syntax());
+        }
+        let (signed, bits) = field_type(&args.bytes()?)?;
+        let offset = field_offset(ctx, &args.bytes()?, bits)?;
+        let field = Field {
+            signed,
+            bits,
+            offset,
+        };
+        ops.push(match word.as_str() {
+            "GET" => FieldOp::Get(field),
+            "SET" => FieldOp::Set(field, args.int()?, overflow),
+            _ => FieldOp::IncrBy(field, args.int()?, overflow),
+        });
+    }
+    Ok(ops)
+}
+
+/// The bytes of a string as BITFIELD sees them while it runs: the stored value (zeros past
+/// its end) under the bytes its operations changed, so that nothing is read after a write.
+struct Bitmap {
+    value: Option<Value>,
+    changed: BTreeMap<u64, u8>,
+}
+
+impl Bitmap {
+    fn byte(&self, index: u64) -> io::Result<u8> {
+        match (self.changed.get(&index), &self.value) {
+            (Some(&byte), _) => Ok(byte),
+            (None, Some(value)) => byte_at(value, index * 8),
+            (None, None) => Ok(0),
+        }
+    }
+
+    /// The `bits` bits from bit `offset`, most significant first, as an unsigned number.
+    fn get(&self, offset: u64, bits: u32) -> io::Result<u64> {
+        let mut out = 0u64;
+        for bit in offset..offset + u64::from(bits) {
+            out = (out << 1) | u64::from(self.byte(bit / 8)? & mask(bit) != 0);
+        }
+        Ok(out)
+    }
+
+    fn set(&mut self, offset: u64, bits: u32, value: u64) -> io::Result<()> {
+        for (i, bit) in (offset..offset + u64::from(bits)).enumerate() {
+            let on = value >> (bits - 1 - i as u32) & 1 == 1;
+            let byte = self.byte(bit / 8)?;
+            let new = if on {
+                byte | mask(bit)
+            } else {
+                byte & !mask(bit)
+            };
+            self.changed.insert(bit / 8, new);
+        }
+        Ok(())
+    }
+}
+
+/// Sign-extends the low `bits` bits of `raw`.
+fn signed_value(raw: u64, bits: u32) -> i64 {
+    let shift = 64 - bits;
+    ((raw << shift) as i64) >> shift
+}
+
+/// `value + incr` in a field of `bits` bits (the value in range): the result as OVERFLOW
+/// says, None when it overflows under FAIL. Signed fields compute in i128, unsigned ones
+/// likewise, so that no intermediate overflows.
+fn field_add(signed: bool, bits: u32, value: i128, incr: i128, overflow: Overflow) -> Option<i128> {
+    let (min, max) = if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    };
+    let sum = value + incr;
+    if (min..=max).contains(&sum) {
+        return Some(sum);
+    }
+    match overflow {
+        Overflow::Fail => None,
+        Overflow::Sat => Some(if sum > max { max } else { min }),
+        Overflow::Wrap => {
+            let span = 1i128 << bits;
+            Some((sum - min).rem_euclid(span) + min)
+        }
+    }
+}
+
+/// BITFIELD key [GET type offset | [OVERFLOW WRAP|SAT|FAIL] SET type offset value |
+/// [OVERFLOW ...] INCRBY type offset increment]...: reads and writes integers of any width
+/// at any bit offset of a string. SET answers the old value, INCRBY the new one, nil when
+/// OVERFLOW FAIL refused it. A write grows the string to the last bit any write names.
+fn bitfield(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bitfield_with(ctx, args, false)
+}
+
+/// BITFIELD_RO key [GET type offset]...: BITFIELD's reads only.
+fn bitfield_ro(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bitfield_with(ctx, args, true)
+}
+
+fn bitfield_with(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> Result<Reply> {
+    let key = ctx.key(args.bytes()?);
+    let ops = field_ops(ctx, args)?;
+    let end = ops
+        .iter()
+        .filter_map(|op| match op {
+            FieldOp::Get(_) => None,
+            FieldOp::Set(f, ..) | FieldOp::IncrBy(f, ..) => Some(f.offset + u64::from(f.bits)),
+        })
+        .max();
+    if end.is_some() && read_only {
+        return Err(Error::reply(
+            "ERR BITFIELD_RO only supports the GET subcommand",
+        ));
+    }
+    let meta = string::meta(&ctx.batch, &key)?;
+    let value = match &meta {
+        Some(meta) => Some(string::read(&ctx.batch, &key, meta)?),
+        None => None,
+    };
+    let old_len = value.as_ref().map_or(0, Value::len);
+    let mut bitmap = Bitmap {
+        value,
+        changed: BTreeMap::new(),
+    };
+    // Writes first grow the string to their farthest byte, even those that fail.
+    let new_len = end.map_or(old_len, |end| old_len.max(end.div_ceil(8)));
+    if new_len > old_len {
+        bitmap.changed.insert(new_len - 1, 0);
+    }
+    let mut replies = Vec::with_capacity(ops.len());
+    for op in ops {
+        let (field, incr, set_to, overflow) = match op {
+            FieldOp::Get(f) => {
+                let raw = bitmap.get(f.offset, f.bits)?;
+                let n = if f.signed {
+                    signed_value(raw, f.bits)
+                } else {
+                    raw as i64
+                };
+                replies.push(Reply::Int(n));
+                continue;
+            }
+            FieldOp::Set(f, v, o) => (f, 0, Some(v), o),
+            FieldOp::IncrBy(f, i, o) => (f, i, None, o),
+        };
+        let raw = bitmap.get(field.offset, field.bits)?;
+        let old = if field.signed {
+            i128::from(signed_value(raw, field.bits))
+        } else {
+            i128::from(raw)
+        };
+        // SET stores its value as an increment of 0 over it, with the same overflow rules;
+        // an unsigned field reads a negative value as C does, as a huge unsigned one.
+        let new = match set_to {
+            Some(v) if field.signed => field_add(true, field.bits, i128::from(v), 0, overflow),
+            Some(v) => field_add(false, field.bits, i128::from(v as u64), 0, overflow),
+            None => field_add(field.signed, field.bits, old, i128::from(incr), overflow),
+        };
+        let Some(new) = new else {
+            replies.push(Reply::Nil);
+            continue;
+        };
+        bitmap.set(field.offset, field.bits, new as u64)?;
+        let answer = if set_to.is_some() { old } else { new };
+        replies.push(Reply::Int(answer as i64));
+    }
+    // The changed bytes, written back one run of consecutive bytes at a time.
+    let mut runs: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (&index, &byte) in &bitmap.changed {
+        match runs.last_mut() {
+            Some((start, bytes)) if *start + bytes.len() as u64 == index => bytes.push(byte),
+            _ => runs.push((index, vec![byte])),
+        }
+    }
+    for (start, bytes) in runs {
+        let meta = string::meta(&ctx.batch, &key)?;
+        let data = Content::Bytes(bytes.into());
+        string::write_at(&mut ctx.batch, &key, meta, start, data)?;
+    }
+    Ok(Reply::Array(replies))
+}
+
 /// BITOP writes its destination (argument 2) from the keys after it.
 const BITOP_KEYS: &[KeySpec] = &[KeySpec::Range {
     first: 2,
@@ -352,6 +615,24 @@ pub const COMMANDS: &[Command] = &[
         acl: &["@read", "@bitmap", "@slow"],
         keys: FIRST_KEY,
         handler: bitpos,
+        subcommands: &[],
+    },
+    Command {
+        name: "bitfield",
+        arity: -2,
+        flags: &[Write, Denyoom],
+        acl: &["@write", "@bitmap", "@slow"],
+        keys: FIRST_KEY,
+        handler: bitfield,
+        subcommands: &[],
+    },
+    Command {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: &[Readonly, Fast],
+        acl: &["@read", "@bitmap", "@fast"],
+        keys: FIRST_KEY,
+        handler: bitfield_ro,
         subcommands: &[],
     },
     Command {

@@ -180,6 +180,8 @@ const DOCS: &[Doc] = &[
     ("getbit", "Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "key:key offset:integer"),
     ("bitcount", "Count set bits in a string", "2.6.0", "bitmap", "O(N)", "key:key [start:integer end:integer [BYTE|BIT]]"),
     ("bitpos", "Find first bit set or clear in a string", "2.8.7", "bitmap", "O(N)", "key:key bit:integer [start:integer [end:integer [BYTE|BIT]]]"),
+    ("bitfield", "Perform arbitrary bitfield integer operations on strings", "3.2.0", "bitmap", "O(1) for each subcommand specified", "key:key [(GET encoding offset:integer)|([OVERFLOW (WRAP|SAT|FAIL)] ((SET encoding offset:integer value:integer)|(INCRBY encoding offset:integer increment:integer)))...]"),
+    ("bitfield_ro", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "6.0.0", "bitmap", "O(1) for each subcommand specified", "key:key [(GET encoding offset:integer)...]"),
     ("bitop", "Perform bitwise operations between strings", "2.6.0", "bitmap", "O(N)", "operation destkey:key key:key..."),
     ("reset", "Reset the connection", "6.2.0", "connection", "O(1)", ""),
     ("monitor", "Listen for all requests received by the server in real time", "1.0.0", "server", "", ""),
