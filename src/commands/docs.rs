@@ -71,6 +71,7 @@ const DOCS: &[Doc] = &[
     ("incr", "Increment the integer value of a key by one", "1.0.0", "string", "O(1)", "key:key"),
     ("incrby", "Increment the integer value of a key by the given amount", "1.0.0", "string", "O(1)", "key:key increment:integer"),
     ("getrange", "Get a substring of the string stored at a key", "2.4.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "key:key start:integer end:integer"),
+    ("substr", "Get a substring of the string stored at a key", "1.0.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "key:key start:integer end:integer"),
     ("flushall", "Remove all keys from all databases", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "[ASYNC|SYNC]"),
     ("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", ""),
     ("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "[ASYNC|SYNC]"),
