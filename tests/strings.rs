@@ -1853,3 +1853,35 @@ fn bitfield_writes_runs_of_a_big_value_in_place() {
     assert_eq!(query::<i64>(&mut con, &["STRLEN", "big"]), 250_001);
     assert_eq!(range(&mut con, "-1", "-1"), "D");
 }
+
+#[test]
+fn bitfield_that_changes_no_bit_writes_nothing() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut other = server.con();
+    query::<()>(&mut con, &["SET", "k", "a"]);
+    let exec_after =
+        |con: &mut redis::Connection, other: &mut redis::Connection, words: &[&str]| {
+            query::<()>(con, &["WATCH", "k"]);
+            query::<()>(con, &["MULTI"]);
+            query::<()>(con, &["GET", "k"]);
+            query::<Value>(other, words);
+            query::<Value>(con, &["EXEC"]) != Value::Nil
+        };
+    // 'a' is 0b01100001: setting bits to what they are changes nothing.
+    assert!(exec_after(
+        &mut con,
+        &mut other,
+        &["BITFIELD", "k", "SET", "u3", "0", "3"]
+    ));
+    assert!(exec_after(
+        &mut con,
+        &mut other,
+        &["BITFIELD", "k", "INCRBY", "u8", "0", "0"]
+    ));
+    assert!(!exec_after(
+        &mut con,
+        &mut other,
+        &["BITFIELD", "k", "SET", "u3", "0", "4"]
+    ));
+}

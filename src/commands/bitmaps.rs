@@ -409,7 +409,8 @@ fn field_ops(ctx: &Ctx, args: &mut Args) -> Result<Vec<FieldOp>> {
 }
 
 /// The bytes of a string as BITFIELD sees them while it runs: the stored value (zeros past
-/// its end) under the bytes its operations changed, so that nothing is read after a write.
+/// its end) under the bytes its operations changed, so that nothing is read after a write
+/// and nothing is written (nor WATCH triggered) when no bit changes.
 struct Bitmap {
     value: Option<Value>,
     changed: BTreeMap<u64, u8>,
@@ -442,7 +443,9 @@ impl Bitmap {
             } else {
                 byte & !mask(bit)
             };
-            self.changed.insert(bit / 8, new);
+            if new != byte {
+                self.changed.insert(bit / 8, new);
+            }
         }
         Ok(())
     }
