@@ -14,7 +14,7 @@ use super::strings::value_reply;
 use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
 use crate::error::{Error, Result};
 use crate::number::{parse_i64, parse_strtod};
-use crate::protocol::Reply;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::list::{End, List};
 use crate::store::{now_ms, Batch, KeyId, Type};
 
@@ -187,7 +187,13 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         return Ok(Reply::Array(Vec::new()));
     };
     Ok(match list.range_of(start, stop) {
-        Some((start, stop)) => array(list.range(&ctx.batch, start, stop)?)?,
+        Some((start, stop)) => {
+            let mut elements = ctx.collector(Aggregate::Array);
+            list.range(&ctx.batch, start, stop, |value| {
+                Ok(elements.push(value_reply(value)?)?)
+            })?;
+            elements.finish()?
+        }
         None => Reply::Array(Vec::new()),
     })
 }

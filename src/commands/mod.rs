@@ -36,7 +36,7 @@ pub use args::Args;
 pub use transactions::Transaction;
 
 use crate::error::{Error, Result};
-use crate::protocol::{Arg, Reply};
+use crate::protocol::{Aggregate, Arg, Collector, Reply};
 use crate::server::{Server, Session, SlowLog, Waiting};
 use crate::store::{Batch, KeyId, Mode, Store, Type};
 
@@ -58,7 +58,7 @@ struct BlockOn {
     timeout: Option<Duration>,
 }
 
-impl Ctx<'_, '_> {
+impl<'s> Ctx<'_, 's> {
     pub fn store(&self) -> &Store {
         &self.server.store
     }
@@ -66,6 +66,12 @@ impl Ctx<'_, '_> {
     /// A key of the session's current database.
     pub fn key(&self, name: Bytes) -> KeyId {
         KeyId::new(self.session.db, name)
+    }
+
+    /// A builder for an aggregate reply that may be too large for memory (SMEMBERS, HGETALL,
+    /// LRANGE, KEYS...): it moves to a temp file once it grows.
+    pub fn collector(&self, kind: Aggregate) -> Collector<'s> {
+        Collector::new(kind, self.session.resp == 3, self.server.store.tmp_dir())
     }
 
     /// For a blocking command (BLPOP...) that found nothing to serve: the client waits until

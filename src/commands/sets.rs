@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
-use crate::protocol::Reply;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::{set, Batch, KeyId};
 
 /// SADD key member [member ...]: the number of members that were new.
@@ -35,12 +35,9 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// SMEMBERS key: every member (a set in RESP3).
 fn smembers(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
-    let mut members = Vec::with_capacity(set::len(&ctx.batch, &key)?.min(1 << 20) as usize);
-    set::for_each(&ctx.batch, &key, |m| {
-        members.push(Reply::Bulk(m));
-        Ok(())
-    })?;
-    Ok(Reply::Set(members))
+    let mut members = ctx.collector(Aggregate::Set);
+    set::for_each(&ctx.batch, &key, |m| Ok(members.push(Reply::Bulk(m))?))?;
+    Ok(members.finish()?)
 }
 
 /// SCARD key

@@ -62,10 +62,13 @@ pub fn encoding(batch: &Batch, id: &KeyId, meta: &Meta) -> Result<&'static str> 
         Type::ZSet => "skiplist",
         Type::List if meta.size <= LIST_LISTPACK_BYTES / 2 => {
             let list = List::open(batch, id)?.expect("the key is a list");
-            let elements = list.range(batch, 0, list.len().saturating_sub(1))?;
             // A listpack's header and end (7 bytes), and about 2 bytes of framing per entry.
-            let bytes: u64 = 7 + elements.iter().map(|e| e.len() + 2).sum::<u64>();
-            if list.len() > 0 && bytes <= LIST_LISTPACK_BYTES {
+            let mut bytes = 7;
+            list.range(batch, 0, list.len().saturating_sub(1), |element| {
+                bytes += element.len() + 2;
+                Ok(())
+            })?;
+            if bytes <= LIST_LISTPACK_BYTES {
                 "listpack"
             } else {
                 "quicklist"
