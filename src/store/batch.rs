@@ -991,8 +991,14 @@ fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> i
             Change::Large
         }
         FileChange::Patched { ranges, apply } => {
-            patch(store, dest, &ranges, apply, always)?;
-            Change::Large
+            let len = patch(store, dest, &ranges, apply, always)?;
+            match ranges.as_slice() {
+                // The whole file was written (a sorted-set index node): the cache keeps it.
+                [(0, Content::Bytes(b))] if b.len() as u64 == len && len <= SMALL_FILE => {
+                    Change::Written(b.clone())
+                }
+                _ => Change::Large,
+            }
         }
         FileChange::Removed => {
             match fs::remove_file(dest) {
@@ -1005,14 +1011,19 @@ fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> i
 }
 
 /// Writes byte ranges into a live file: in place when `apply` allows it and nobody else can
-/// see the bytes change, otherwise into a copy that atomically replaces the file.
+/// see the bytes change, otherwise into a copy that atomically replaces the file. Returns
+/// the file's new length.
 fn patch(
     store: &Store,
     dest: &Path,
     ranges: &[(u64, Content)],
     apply: Apply,
     always: bool,
-) -> io::Result<()> {
+) -> io::Result<u64> {
+    let mut end = 0;
+    for (offset, data) in ranges {
+        end = end.max(offset + data.len()?);
+    }
     let file = match File::options().read(true).write(true).open(dest) {
         Ok(file) => Some(file),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -1031,7 +1042,7 @@ fn patch(
             if always {
                 file.sync_data()?;
             }
-            return Ok(());
+            return Ok(end.max(meta.len()));
         }
     }
     let base = match file {
@@ -1046,6 +1057,7 @@ fn patch(
         None => Value::Bytes(Bytes::new()),
     };
     let copy = store.staging.copy_of(&base)?;
+    let len = end.max(base.len());
     drop(base);
     for (offset, data) in ranges {
         data.write_into(&copy.file, *offset)?;
@@ -1055,7 +1067,8 @@ fn patch(
     }
     // A plain rename (the old file may be large: not worth recycling). Dropping `copy.path`
     // then finds nothing left to delete.
-    with_parent(dest, || fs::rename(&copy.path, dest))
+    with_parent(dest, || fs::rename(&copy.path, dest))?;
+    Ok(len)
 }
 
 /// Opens a file as a [`Value`]; None when it does not exist. A large file is returned open,
