@@ -19,6 +19,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod monitor;
+mod pops;
 mod pubsub;
 mod server;
 mod sets;

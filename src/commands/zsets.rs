@@ -1,8 +1,9 @@
 //! Sorted set commands: ZADD, ZINCRBY, ZCARD, ZSCORE, ZMSCORE, ZREM, ZRANK, ZREVRANK, ZCOUNT,
 //! ZLEXCOUNT, the ZRANGE family (ZRANGE with BYSCORE/BYLEX/REV/LIMIT, ZREVRANGE,
 //! Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX) and ZRANGESTORE, ZREMRANGEBYRANK/SCORE/LEX,
-//! ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER, ZSCAN, and ZUNION, ZINTER, ZDIFF with their STORE
-//! forms and ZINTERCARD.
+//! ZPOPMIN, ZPOPMAX, ZMPOP with their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP (see
+//! `pops`), ZRANDMEMBER, ZSCAN, and ZUNION, ZINTER, ZDIFF with their STORE forms and
+//! ZINTERCARD.
 //!
 //! Every range is resolved to ranks first: "how many members come before the range" and
 //! "how many come before its end" are two descents of the order index, and the members in
@@ -13,7 +14,8 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::sets::{numkeys, random_count, NUMKEYS_AT_1};
+use super::pops;
+use super::sets::{random_count, NUMKEYS_AT_1};
 use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
 use crate::error::{Error, Result};
 use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
@@ -646,6 +648,14 @@ fn zremrangebylex(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     remove_range(ctx, args, RangeBy::Lex)
 }
 
+/// Members and their scores, flat: `member, score, ...` (the scores doubles in RESP3).
+fn flat_entries(members: Vec<Entry>) -> Vec<Reply> {
+    members
+        .into_iter()
+        .flat_map(|e| [Reply::Bulk(e.member), Reply::Double(e.score)])
+        .collect()
+}
+
 /// ZPOPMIN / ZPOPMAX key [count]: removes and returns the lowest (highest) member and its
 /// score, or up to `count` of them (pairs in RESP3).
 fn pop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
@@ -655,15 +665,10 @@ fn pop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
         1 => Some(positive_count(args)?),
         _ => return Err(Error::syntax()),
     };
-    let popped = zset::pop(&mut ctx.batch, &key, count.unwrap_or(1), max)?;
+    let popped = zset::pop(&mut ctx.batch, &key, count.unwrap_or(1), max)?.unwrap_or_default();
     Ok(match count {
         Some(_) => entries_reply(popped, true),
-        None => Reply::Array(
-            popped
-                .into_iter()
-                .flat_map(|e| [Reply::Bulk(e.member), Reply::Double(e.score)])
-                .collect(),
-        ),
+        None => Reply::Array(flat_entries(popped)),
     })
 }
 
@@ -682,41 +687,54 @@ fn zpopmax(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     pop(ctx, args, true)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first key that holds a
-/// sorted set and replies `[key, [[member, score], ...]]`; nil when none does.
-fn zmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let numkeys = numkeys(args)?;
-    if numkeys >= args.remaining() {
-        return Err(Error::syntax());
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout: `[key, member, score]`, the lowest (highest)
+/// member of the first key that holds a sorted set; when none does, waits up to timeout
+/// seconds (0: forever) for one, and times out with a null array.
+fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
+    pops::bpop(ctx, args, Type::ZSet, |batch, key| {
+        Ok(zset::pop(batch, key, 1, max)?.map(flat_entries))
+    })
+}
+
+fn bzpopmin(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bzpop(ctx, args, true)
+}
+
+/// MIN or MAX: whether to pop from the high end.
+fn min_or_max(args: &mut Args) -> Result<bool> {
+    match args.word()?.as_str() {
+        "MIN" => Ok(false),
+        "MAX" => Ok(true),
+        _ => Err(Error::syntax()),
     }
-    let mut keys = Vec::with_capacity(numkeys);
-    for _ in 0..numkeys {
-        keys.push(ctx.key(args.bytes()?));
-    }
-    let max = match args.word()?.as_str() {
-        "MIN" => false,
-        "MAX" => true,
-        _ => return Err(Error::syntax()),
-    };
-    let mut count = None;
-    while !args.is_empty() {
-        if count.is_none() && args.remaining() >= 2 && args.eat("COUNT") {
-            let n = parse_i64(&args.bytes()?)
-                .filter(|&n| n > 0)
-                .ok_or(Error::reply("ERR count should be greater than 0"))?;
-            count = Some(n as u64);
-        } else {
-            return Err(Error::syntax());
-        }
-    }
-    let popped = zset::pop_first(&mut ctx.batch, &keys, count.unwrap_or(1), max)?;
-    Ok(popped.map_or(Reply::NilArray, |(key, members)| {
+}
+
+/// Pops up to `count` members from an end of the sorted set at `key`, as the array of
+/// `[member, score]` that follows the key in the reply of ZMPOP and BZMPOP.
+fn mpop_one(batch: &mut Batch, key: &KeyId, max: bool, count: u64) -> Result<Option<Reply>> {
+    let popped = zset::pop(batch, key, count, max)?;
+    Ok(popped.map(|members| {
         let pairs = members
             .into_iter()
             .map(|e| Reply::Array(vec![Reply::Bulk(e.member), Reply::Double(e.score)]))
             .collect();
-        Reply::Array(vec![Reply::Bulk(key.key), Reply::Array(pairs)])
+        Reply::Array(pairs)
     }))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first key that holds a
+/// sorted set and replies `[key, [[member, score], ...]]`; a null array when none does.
+fn zmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pops::mpop(ctx, args, None, min_or_max, mpop_one)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: ZMPOP, or waits.
+fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pops::mpop(ctx, args, Some(Type::ZSet), min_or_max, mpop_one)
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]: a random member (nil when the set is missing); with
@@ -1150,6 +1168,8 @@ const READ_FAST: &[super::Flag] = &[Readonly, Fast];
 const WRITE_STORE: &[super::Flag] = &[Write, Denyoom];
 const ACL_READ: &[&str] = &["@read", "@sortedset", "@slow"];
 const ACL_WRITE: &[&str] = &["@write", "@sortedset", "@slow"];
+const BLOCKING_FAST: &[super::Flag] = &[Write, Noscript, Blocking, Fast];
+const ACL_BLOCKING_FAST: &[&str] = &["@write", "@sortedset", "@fast", "@blocking"];
 
 pub const COMMANDS: &[Command] = &[
     Command {
@@ -1366,6 +1386,33 @@ pub const COMMANDS: &[Command] = &[
         acl: ACL_WRITE,
         keys: NUMKEYS_AT_1,
         handler: zmpop,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzpopmin",
+        arity: -3,
+        flags: BLOCKING_FAST,
+        acl: ACL_BLOCKING_FAST,
+        keys: pops::BPOP_KEYS,
+        handler: bzpopmin,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzpopmax",
+        arity: -3,
+        flags: BLOCKING_FAST,
+        acl: ACL_BLOCKING_FAST,
+        keys: pops::BPOP_KEYS,
+        handler: bzpopmax,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzmpop",
+        arity: -5,
+        flags: &[Write, Blocking],
+        acl: &["@write", "@sortedset", "@slow", "@blocking"],
+        keys: pops::BMPOP_KEYS,
+        handler: bzmpop,
         subcommands: &[],
     },
     Command {

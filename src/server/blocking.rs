@@ -1,6 +1,6 @@
-//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; the same mechanism
-//! serves any command that waits for a key to get elements): who waits for which key, in
-//! arrival order, and how they are woken.
+//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP on lists, BZPOPMIN,
+//! BZPOPMAX, BZMPOP on sorted sets; the same mechanism serves any command that waits for a
+//! key to get elements): who waits for which key, in arrival order, and how they are woken.
 //!
 //! End to end:
 //! 1. A blocking handler that finds nothing to serve asks to wait (`Ctx::block`: keys, the
@@ -10,8 +10,9 @@
 //! 2. The connection task keeps the [`Waiting`] ticket and awaits a wake-up, the deadline, the
 //!    client going away or shutdown, holding no lock and no disk thread; its later requests
 //!    wait behind it.
-//! 3. A command that creates a key (LPUSH on a missing list, the destination of an LMOVE,
-//!    RENAME, COPY or MOVE, a whole transaction; SWAPDB for every key of both databases)
+//! 3. A command that creates a key (LPUSH on a missing list, ZADD on a missing sorted set,
+//!    the destination of an LMOVE or a ZUNIONSTORE, RENAME, COPY or MOVE, a whole
+//!    transaction; SWAPDB for every key of both databases)
 //!    signals it once its batch has committed ([`Blocking::signal`]): the
 //!    first client in line for that key that waits for that type is woken. Redis wakes
 //!    blocked clients on the same event, a key added to the database: a key that exists
