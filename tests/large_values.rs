@@ -317,7 +317,7 @@ fn walk_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
     out
 }
 
-/// SMEMBERS, HGETALL, HKEYS, HVALS, LRANGE and KEYS replies larger than 1 MiB are encoded
+/// SMEMBERS, HGETALL, HKEYS, HVALS, LRANGE, ZRANGE and KEYS replies larger than 1 MiB are encoded
 /// into a temp file and streamed: what arrives is the same, in RESP2 and in RESP3, large
 /// (streamed) values included.
 #[test]
@@ -355,6 +355,19 @@ fn aggregate_replies_past_a_mebibyte_arrive_whole_in_both_protocols() {
             .query(&mut con)
             .unwrap();
     }
+    let ranked: Vec<(Vec<u8>, f64)> = members_list
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ((*m).clone(), i as f64 / 4.0))
+        .collect();
+    for chunk in ranked.chunks(100) {
+        let mut zadd = redis::cmd("ZADD");
+        zadd.arg("z");
+        for (member, score) in chunk {
+            zadd.arg(*score).arg(member);
+        }
+        let _: () = zadd.query(&mut con).unwrap();
+    }
     for (field, value) in &hash {
         let _: () = redis::cmd("HSET")
             .arg("h")
@@ -383,6 +396,24 @@ fn aggregate_replies_past_a_mebibyte_arrive_whole_in_both_protocols() {
             .query(&mut con)
             .unwrap();
         assert!(got == elements, "LRANGE l 0 -1");
+        let got: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGE")
+            .arg("z")
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query(&mut con)
+            .unwrap();
+        assert!(got == ranked, "ZRANGE z 0 -1 WITHSCORES");
+        let got: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+            .arg("z")
+            .arg("+inf")
+            .arg("-inf")
+            .arg("BYSCORE")
+            .arg("REV")
+            .query(&mut con)
+            .unwrap();
+        let reversed: Vec<Vec<u8>> = ranked.iter().rev().map(|(m, _)| m.clone()).collect();
+        assert!(got == reversed, "ZRANGE z +inf -inf BYSCORE REV");
         let got: HashSet<Vec<u8>> = redis::cmd("SMEMBERS").arg("s").query(&mut con).unwrap();
         assert!(got == members, "SMEMBERS s");
         let got: HashMap<Vec<u8>, Vec<u8>> =
@@ -394,6 +425,7 @@ fn aggregate_replies_past_a_mebibyte_arrive_whole_in_both_protocols() {
         assert!(got == values, "HVALS h");
         let mut keys: HashSet<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
         assert!(keys.remove(b"l".as_slice()) && keys.remove(b"s".as_slice()));
-        assert!(keys.remove(b"h".as_slice()) && keys == members, "KEYS *");
+        assert!(keys.remove(b"h".as_slice()) && keys.remove(b"z".as_slice()));
+        assert!(keys == members, "KEYS *");
     }
 }

@@ -19,7 +19,7 @@ use super::sets::{random_count, NUMKEYS_AT_1};
 use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
 use crate::error::{Error, Result};
 use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
-use crate::protocol::Reply;
+use crate::protocol::{self, Reply};
 use crate::store::entries::SMALL;
 use crate::store::zset::{self, Entry, ZSet};
 use crate::store::{set, Batch, KeyId, Type};
@@ -499,15 +499,43 @@ impl RangeQuery {
     /// The members selected in the sorted set at `key` (none if it is missing), in reply
     /// order.
     fn select(&self, batch: &Batch, key: &KeyId) -> Result<Vec<Entry>> {
+        let mut members = Vec::new();
+        self.visit(batch, key, |e| {
+            members.push(e);
+            Ok(())
+        })?;
+        Ok(members)
+    }
+
+    /// Calls `f` with each selected member in reply order, reading the index 1,024 ranks at
+    /// a time.
+    fn visit(
+        &self,
+        batch: &Batch,
+        key: &KeyId,
+        mut f: impl FnMut(Entry) -> Result<()>,
+    ) -> Result<()> {
+        const CHUNK: u64 = 1024;
         let Some(mut zset) = ZSet::open(batch, key)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let (start, end) = self.window.ranks(&mut zset, batch, self.limit, self.rev)?;
-        let mut members = zset.range(batch, start, end - start)?;
-        if self.rev {
-            members.reverse();
+        let mut left = end.saturating_sub(start);
+        while left > 0 {
+            let count = left.min(CHUNK);
+            left -= count;
+            let from = if self.rev {
+                start + left
+            } else {
+                end - left - count
+            };
+            let mut chunk = zset.range(batch, from, count)?;
+            if self.rev {
+                chunk.reverse();
+            }
+            chunk.into_iter().try_for_each(&mut f)?;
         }
-        Ok(members)
+        Ok(())
     }
 }
 
@@ -534,8 +562,18 @@ fn range(
 ) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
     let query = RangeQuery::parse(args, by, reverse, false)?;
-    let members = query.select(&ctx.batch, &key)?;
-    Ok(entries_reply(members, query.with_scores))
+    let mut reply = ctx.collector(match query.with_scores {
+        true => protocol::Aggregate::Pairs,
+        false => protocol::Aggregate::Array,
+    });
+    query.visit(&ctx.batch, &key, |e| {
+        reply.push(Reply::Bulk(e.member))?;
+        if query.with_scores {
+            reply.push(Reply::Double(e.score))?;
+        }
+        Ok(())
+    })?;
+    Ok(reply.finish()?)
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: stores what
