@@ -676,3 +676,41 @@ fn info_counts_blocked_clients() {
     assert_eq!(list.reply(), pair("l", "x"));
     assert_eq!(blocked_clients(&mut con), 0);
 }
+
+#[test]
+fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
+    let server = Server::start();
+    let mut con = server.con();
+    let mut raw = server.raw();
+    let id = raw.call(&["CLIENT", "ID"]);
+    let id = id.trim().trim_start_matches(':').to_string();
+    // Not blocked: 0.
+    assert_eq!(query::<i64>(&mut con, &["CLIENT", "UNBLOCK", &id]), 0);
+    raw.send(resp(&["BLPOP", "k", "0"]));
+    until_blocked(&mut con, 1);
+    assert_eq!(query::<i64>(&mut con, &["CLIENT", "UNBLOCK", &id]), 1);
+    assert_eq!(raw.reply(), "*-1\r\n");
+    until_blocked(&mut con, 0);
+    raw.send(resp(&["BZPOPMIN", "z", "0"]));
+    until_blocked(&mut con, 1);
+    assert_eq!(
+        query::<i64>(&mut con, &["CLIENT", "UNBLOCK", &id, "error"]),
+        1
+    );
+    assert_eq!(
+        raw.reply(),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    until_blocked(&mut con, 0);
+    // The client is in no line any more: a push stays in the list.
+    query::<()>(&mut con, &["RPUSH", "k", "a"]);
+    assert_eq!(raw.call(&["LPOP", "k"]), "$1\r\na\r\n");
+    assert_eq!(
+        common::query_err(&mut con, &["CLIENT", "UNBLOCK", &id, "NOW"]),
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    );
+    assert_eq!(
+        common::query_err(&mut con, &["CLIENT", "UNBLOCK", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+}

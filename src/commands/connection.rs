@@ -6,7 +6,7 @@ use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
 use crate::config::{P, REDIS_VERSION};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
-use crate::server::{Client, Close};
+use crate::server::{Client, Close, Unblock};
 
 /// PING [message]: PONG, or the message. A RESP2 connection subscribed to channels gets
 /// `[pong, message]`, shaped like the messages it reads.
@@ -494,12 +494,37 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
             "NO-TOUCH (ON|OFF)",
             "    Will not touch LRU/LFU stats when this mode is on.",
         ],
     ))
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends the wait of a client blocked in BLPOP or
+/// another blocking command, as if it had timed out (the default) or with an error. 1 if the
+/// client was blocked, 0 otherwise.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 2 {
+        return Err(Error::reply(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let id = args.int()?;
+    let how = if args.is_empty() || args.eat("TIMEOUT") {
+        Unblock::Timeout
+    } else if args.eat("ERROR") {
+        Unblock::Error
+    } else {
+        return Err(Error::reply(
+            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+        ));
+    };
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, how));
+    Ok(Reply::Int(unblocked as i64))
 }
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[
@@ -564,6 +589,15 @@ const CLIENT_SUBCOMMANDS: &[Command] = &[
         acl: &["@admin", "@slow", "@dangerous", "@connection"],
         keys: NO_KEYS,
         handler: client_kill,
+        subcommands: &[],
+    },
+    Command {
+        name: "unblock",
+        arity: -3,
+        flags: &[Admin, Noscript, Loading, Stale, NoDisk],
+        acl: &["@admin", "@slow", "@dangerous", "@connection"],
+        keys: NO_KEYS,
+        handler: client_unblock,
         subcommands: &[],
     },
     Command {

@@ -219,6 +219,7 @@ const DOCS: &[Doc] = &[
     ("watch", "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0", "transactions", "O(1) for every key.", "key:key..."),
     ("unwatch", "Forget about all watched keys", "2.2.0", "transactions", "O(1)", ""),
     ("client|kill", "Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections", "(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no])...)"),
+    ("client|unblock", "Unblock a client blocked in a blocking command from a different connection", "5.0.0", "connection", "O(log N) where N is the number of client connections", "client-id:integer [TIMEOUT|ERROR]"),
     ("expire", "Set a key's time to live in seconds", "1.0.0", "generic", "O(1)", "key:key seconds:integer [NX|XX|GT|LT]"),
     ("pexpire", "Set a key's time to live in milliseconds", "2.6.0", "generic", "O(1)", "key:key milliseconds:integer [NX|XX|GT|LT]"),
     ("expireat", "Set the expiration for a key as a UNIX timestamp", "1.2.0", "generic", "O(1)", "key:key unix-time-seconds:unix-time [NX|XX|GT|LT]"),

@@ -64,6 +64,17 @@ struct Waiter {
     wake: Notify,
     /// Woken since it last looked; set and cleared under the registry's lock.
     woken: AtomicBool,
+    /// Set by CLIENT UNBLOCK: how the command must end.
+    unblocked: Mutex<Option<Unblock>>,
+}
+
+/// How CLIENT UNBLOCK ends a blocked command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unblock {
+    /// As if its timeout had expired.
+    Timeout,
+    /// With Redis's `-UNBLOCKED` error.
+    Error,
 }
 
 impl Blocking {
@@ -94,6 +105,7 @@ impl Blocking {
             kind,
             wake: Notify::new(),
             woken: AtomicBool::new(false),
+            unblocked: Mutex::new(None),
         });
         for key in &waiter.keys {
             lines
@@ -132,6 +144,18 @@ impl Blocking {
             waiter.woken.store(true, Ordering::Relaxed);
             waiter.wake.notify_one();
         }
+    }
+
+    /// CLIENT UNBLOCK: ends the wait of `client`, if it is blocked. Returns whether it was.
+    pub fn unblock(&self, client: u64, how: Unblock) -> bool {
+        let lines = self.state.lock();
+        let Some(waiter) = lines.by_client.get(&client) else {
+            return false;
+        };
+        *waiter.unblocked.lock() = Some(how);
+        waiter.woken.store(true, Ordering::Relaxed);
+        waiter.wake.notify_one();
+        true
     }
 
     /// How many clients are blocked (INFO's `blocked_clients`).
@@ -191,6 +215,11 @@ impl Waiting {
         }
         let _lines = self.registry.state.lock();
         self.waiter.woken.store(false, Ordering::Relaxed);
+    }
+
+    /// Set when CLIENT UNBLOCK ended the wait: how to answer.
+    pub fn unblocked(&self) -> Option<Unblock> {
+        *self.waiter.unblocked.lock()
     }
 
     /// Whether one of the keys now holds the awaited type, worth running the command again

@@ -22,13 +22,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
-use super::{Client, Close, Server, Session};
+use super::{Client, Close, Server, Session, Unblock};
 use crate::commands::{self, Blocked, Outcome, Thread};
 use crate::config::P;
 use crate::protocol::{
     encode, Arg, Chunk, Limits, Parsed, ProtocolError, Reply, RequestParser, SpilledArg,
     StoredValue,
 };
+
+/// The error of a command ended by CLIENT UNBLOCK ... ERROR.
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 /// Bulk arguments at least this large are spilled to a temp file instead of memory.
 pub const SPILL_THRESHOLD: u64 = 1 << 20;
@@ -324,7 +327,11 @@ impl Connection {
                 _ = client.mailbox.closed() => Event::Gone,
             };
             match event {
-                Event::Woken => {}
+                Event::Woken => match waiting.unblocked() {
+                    Some(Unblock::Timeout) => return Ok(Some(timeout_reply)),
+                    Some(Unblock::Error) => return Ok(Some(Reply::Error(UNBLOCKED.into()))),
+                    None => {}
+                },
                 Event::Read(0) => {
                     self.session_mut().close = Some(Close::Now);
                     return Ok(None);

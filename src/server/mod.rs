@@ -12,7 +12,7 @@ mod stats;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use blocking::{Blocking, Waiting};
+pub use blocking::{Blocking, Unblock, Waiting};
 pub use clients::{Client, Clients};
 pub use listener::run;
 pub use slowlog::SlowLog;
