@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, NO_KEYS};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, NO_KEYS, TWO_KEYS};
 use crate::error::{Error, Result, DB_INDEX};
 use crate::glob;
 use crate::number::parse_i64;
@@ -495,13 +495,6 @@ fn object_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
         ],
     ))
 }
-
-/// RENAME's, RENAMENX's and COPY's two keys.
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-}];
 
 /// The key of an OBJECT subcommand.
 const OBJECT_KEY: &[KeySpec] = &[KeySpec::Range {

@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use super::pops::{self, timeout};
 use super::strings::value_reply;
-use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY, TWO_KEYS};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
 use crate::protocol::{Aggregate, Reply};
@@ -442,12 +442,6 @@ const PUSH_ACL: &[&str] = &["@write", "@list", "@fast"];
 const WRITE_ACL: &[&str] = &["@write", "@list", "@slow"];
 const READ_ACL: &[&str] = &["@read", "@list", "@slow"];
 const BLOCKING_ACL: &[&str] = &["@write", "@list", "@slow", "@blocking"];
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-}];
-
 pub const COMMANDS: &[Command] = &[
     Command {
         name: "lpush",

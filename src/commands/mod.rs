@@ -173,6 +173,25 @@ pub const ALL_KEYS: &[KeySpec] = &[KeySpec::Range {
     last: -1,
     step: 1,
 }];
+/// Arguments 1 and 2, as one spec (RENAME, COPY, LMOVE, LCS).
+pub const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
+    first: 1,
+    last: 2,
+    step: 1,
+}];
+/// Arguments 1 and 2, as two specs (SMOVE, ZRANGESTORE: Redis describes them apart).
+pub const SOURCE_AND_DESTINATION: &[KeySpec] = &[
+    KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    },
+    KeySpec::Range {
+        first: 2,
+        last: 2,
+        step: 1,
+    },
+];
 
 impl KeySpec {
     /// Positions of the keys in `argv`. A count that is not a valid number gives no keys:

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
-use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use super::{
+    cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, SOURCE_AND_DESTINATION,
+};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
 use crate::protocol::{Aggregate, Reply};
@@ -361,20 +363,6 @@ const STORE_KEYS: &[KeySpec] = &[
     },
 ];
 
-/// SMOVE's source and destination.
-const SMOVE_KEYS: &[KeySpec] = &[
-    KeySpec::Range {
-        first: 1,
-        last: 1,
-        step: 1,
-    },
-    KeySpec::Range {
-        first: 2,
-        last: 2,
-        step: 1,
-    },
-];
-
 /// `numkeys` at argument 1, the keys after it.
 pub const NUMKEYS_AT_1: &[KeySpec] = &[KeySpec::Counted {
     numkeys: 1,
@@ -469,7 +457,7 @@ pub const COMMANDS: &[Command] = &[
         arity: 4,
         flags: WRITE_FAST,
         acl: ACL_WRITE_FAST,
-        keys: SMOVE_KEYS,
+        keys: SOURCE_AND_DESTINATION,
         handler: smove,
         subcommands: &[],
     },

@@ -6,7 +6,7 @@ use std::io::{Seek, SeekFrom};
 
 use bytes::Bytes;
 
-use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, TWO_KEYS};
 use crate::config::P;
 use crate::error::{Error, Result, OVERFLOW};
 use crate::long_double::{LongDouble, MAX_CHARS};
@@ -648,13 +648,6 @@ const PAIRED_KEYS: &[KeySpec] = &[KeySpec::Range {
     first: 1,
     last: -1,
     step: 2,
-}];
-
-/// LCS reads two keys.
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
 }];
 
 const READ_FAST: &[&str] = &["@read", "@string", "@fast"];

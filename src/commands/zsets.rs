@@ -16,7 +16,7 @@ use bytes::Bytes;
 
 use super::pops;
 use super::sets::{random_count, NUMKEYS_AT_1};
-use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
+use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY, SOURCE_AND_DESTINATION};
 use crate::error::{Error, Result};
 use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
 use crate::protocol::{self, Reply};
@@ -1187,20 +1187,6 @@ const STORE_SET_OP_KEYS: &[KeySpec] = &[
     },
 ];
 
-/// ZRANGESTORE's destination and source.
-const ZRANGESTORE_KEYS: &[KeySpec] = &[
-    KeySpec::Range {
-        first: 1,
-        last: 1,
-        step: 1,
-    },
-    KeySpec::Range {
-        first: 2,
-        last: 2,
-        step: 1,
-    },
-];
-
 const READ: &[super::Flag] = &[Readonly];
 const READ_FAST: &[super::Flag] = &[Readonly, Fast];
 const WRITE_STORE: &[super::Flag] = &[Write, Denyoom];
@@ -1368,7 +1354,7 @@ pub const COMMANDS: &[Command] = &[
         arity: -5,
         flags: WRITE_STORE,
         acl: ACL_WRITE,
-        keys: ZRANGESTORE_KEYS,
+        keys: SOURCE_AND_DESTINATION,
         handler: zrangestore,
         subcommands: &[],
     },
