@@ -1048,8 +1048,10 @@ fn patch(
         // Bytes past the end are read by nobody; bytes before it may be in a reply being
         // streamed, which holds a shared lock (see `Value`).
         let past_end = ranges.iter().all(|(offset, _)| *offset >= meta.len());
+        // A small file is never streamed: it is read whole, under the key's lock.
+        let small = meta.len() <= SMALL_FILE;
         let unread = || flock(file, FlockOperation::NonBlockingLockExclusive).is_ok();
-        if meta.nlink() == 1 && (past_end || unread()) {
+        if meta.nlink() == 1 && (past_end || small || unread()) {
             for (offset, data) in ranges {
                 data.write_into(file, *offset)?;
             }

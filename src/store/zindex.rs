@@ -440,7 +440,8 @@ impl Tree {
         unreachable!("the loop returns")
     }
 
-    /// Up to `count` entries in order from rank `start` (0-based).
+    /// Up to `count` entries in order from rank `start` (0-based). A leaf read only for this
+    /// is not kept, so that reading a whole big set (ZRANGE 0 -1) holds one leaf at a time.
     pub fn range(&mut self, batch: &Batch, start: u64, count: u64) -> Result<Vec<Entry>> {
         let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
         let mut rank = start;
@@ -455,6 +456,10 @@ impl Tree {
             let run = &entries[offset..entries.len().min(offset + wanted)];
             out.extend_from_slice(run);
             rank += run.len() as u64;
+            if leaf != ROOT && !self.dirty.contains(&leaf) {
+                self.nodes.remove(&leaf);
+                self.files.remove(&leaf);
+            }
         }
         Ok(out)
     }
