@@ -492,11 +492,14 @@ fn getrange_with_positive_and_negative_indexes() {
         ("11", "11", ""),
         ("100", "200", ""),
     ] {
-        assert_eq!(
-            query::<String>(&mut con, &["GETRANGE", "s", start, end]),
-            want,
-            "GETRANGE s {start} {end}"
-        );
+        // SUBSTR is GETRANGE's old name.
+        for command in ["GETRANGE", "SUBSTR"] {
+            assert_eq!(
+                query::<String>(&mut con, &[command, "s", start, end]),
+                want,
+                "{command} s {start} {end}"
+            );
+        }
     }
 }
 

@@ -724,6 +724,8 @@ pub const COMMANDS: &[Command] = &[
     one_key("append", 3, &[Write, Denyoom, Fast], WRITE_FAST, append),
     one_key("setrange", 4, &[Write, Denyoom], WRITE_SLOW, setrange),
     one_key("getrange", 4, &[Readonly], READ_SLOW, getrange),
+    // GETRANGE's old name, still served by Redis.
+    one_key("substr", 4, &[Readonly], READ_SLOW, getrange),
     one_key("strlen", 2, &[Readonly, Fast], READ_FAST, strlen),
     Command {
         name: "lcs",
