@@ -424,7 +424,8 @@ fn the_active_cycle_reclaims_expired_keys_without_any_reader() {
     assert_eq!(marker_names(&server), ["later"]);
     assert_eq!(expires_in_info(&mut con), 1);
     assert_eq!(query::<String>(&mut con, &["GET", "keeper"]), "v");
-    assert_eq!(int(&mut con, &["TTL", "later"]), 100);
+    // Rounded to the nearest second, as Redis does: 99 once half a second has gone by.
+    assert!((99..=100).contains(&int(&mut con, &["TTL", "later"])));
 }
 
 #[test]

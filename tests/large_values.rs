@@ -316,3 +316,116 @@ fn walk_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
     }
     out
 }
+
+/// SMEMBERS, HGETALL, HKEYS, HVALS, LRANGE, ZRANGE and KEYS replies larger than 1 MiB are encoded
+/// into a temp file and streamed: what arrives is the same, in RESP2 and in RESP3, large
+/// (streamed) values included.
+#[test]
+fn aggregate_replies_past_a_mebibyte_arrive_whole_in_both_protocols() {
+    use std::collections::{HashMap, HashSet};
+    let server = Server::start();
+    let mut con = server.con();
+    let element = |i: usize, len: usize| -> Vec<u8> {
+        let mut e = format!("{i:06}-").into_bytes();
+        e.extend((0..len).map(|j| byte_at(i + j)));
+        e
+    };
+    // 300 elements of 8 KiB and two of 200 KiB (values streamed from their files): 2.8 MB.
+    let len = |i: usize| if i % 150 == 7 { 200 << 10 } else { 8 << 10 };
+    let elements: Vec<Vec<u8>> = (0..300).map(|i| element(i, len(i))).collect();
+    // Names of 4,000 bytes (files named by their digest): 1.2 MB.
+    let members: HashSet<Vec<u8>> = (0..300)
+        .map(|i| format!("{i:06}{}", "m".repeat(3994)).into_bytes())
+        .collect();
+    let hash: HashMap<Vec<u8>, Vec<u8>> = (0..300)
+        .map(|i| (format!("f{i}").into_bytes(), element(i, len(i))))
+        .collect();
+    for chunk in elements.chunks(50) {
+        let _: () = redis::cmd("RPUSH")
+            .arg("l")
+            .arg(chunk)
+            .query(&mut con)
+            .unwrap();
+    }
+    let members_list: Vec<&Vec<u8>> = members.iter().collect();
+    for chunk in members_list.chunks(100) {
+        let _: () = redis::cmd("SADD")
+            .arg("s")
+            .arg(chunk)
+            .query(&mut con)
+            .unwrap();
+    }
+    let ranked: Vec<(Vec<u8>, f64)> = members_list
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ((*m).clone(), i as f64 / 4.0))
+        .collect();
+    for chunk in ranked.chunks(100) {
+        let mut zadd = redis::cmd("ZADD");
+        zadd.arg("z");
+        for (member, score) in chunk {
+            zadd.arg(*score).arg(member);
+        }
+        let _: () = zadd.query(&mut con).unwrap();
+    }
+    for (field, value) in &hash {
+        let _: () = redis::cmd("HSET")
+            .arg("h")
+            .arg(field)
+            .arg(value)
+            .query(&mut con)
+            .unwrap();
+    }
+    let fields: HashSet<Vec<u8>> = hash.keys().cloned().collect();
+    let values: HashSet<Vec<u8>> = hash.values().cloned().collect();
+    // The members as keys too, for KEYS.
+    let mut mset = redis::cmd("MSET");
+    for member in &members {
+        mset.arg(member).arg(1);
+    }
+    let _: () = mset.query(&mut con).unwrap();
+    let resp3 = redis::Client::open(format!("redis://{}/?protocol=resp3", server.addr()))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    for mut con in [con, resp3] {
+        let got: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg("l")
+            .arg(0)
+            .arg(-1)
+            .query(&mut con)
+            .unwrap();
+        assert!(got == elements, "LRANGE l 0 -1");
+        let got: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGE")
+            .arg("z")
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query(&mut con)
+            .unwrap();
+        assert!(got == ranked, "ZRANGE z 0 -1 WITHSCORES");
+        let got: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+            .arg("z")
+            .arg("+inf")
+            .arg("-inf")
+            .arg("BYSCORE")
+            .arg("REV")
+            .query(&mut con)
+            .unwrap();
+        let reversed: Vec<Vec<u8>> = ranked.iter().rev().map(|(m, _)| m.clone()).collect();
+        assert!(got == reversed, "ZRANGE z +inf -inf BYSCORE REV");
+        let got: HashSet<Vec<u8>> = redis::cmd("SMEMBERS").arg("s").query(&mut con).unwrap();
+        assert!(got == members, "SMEMBERS s");
+        let got: HashMap<Vec<u8>, Vec<u8>> =
+            redis::cmd("HGETALL").arg("h").query(&mut con).unwrap();
+        assert!(got == hash, "HGETALL h");
+        let got: HashSet<Vec<u8>> = redis::cmd("HKEYS").arg("h").query(&mut con).unwrap();
+        assert!(got == fields, "HKEYS h");
+        let got: HashSet<Vec<u8>> = redis::cmd("HVALS").arg("h").query(&mut con).unwrap();
+        assert!(got == values, "HVALS h");
+        let mut keys: HashSet<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        assert!(keys.remove(b"l".as_slice()) && keys.remove(b"s".as_slice()));
+        assert!(keys.remove(b"h".as_slice()) && keys.remove(b"z".as_slice()));
+        assert!(keys == members, "KEYS *");
+    }
+}

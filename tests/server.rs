@@ -1441,6 +1441,14 @@ fn debug_sleep_delays_only_its_own_client() {
 }
 
 #[test]
+fn role_is_a_master_without_replicas() {
+    let server = Server::start();
+    let mut con = server.con();
+    let reply: (String, i64, Vec<String>) = query(&mut con, &["ROLE"]);
+    assert_eq!(reply, ("master".to_string(), 0, Vec::new()));
+}
+
+#[test]
 fn wait_answers_zero_replicas() {
     let server = Server::start();
     let mut con = server.con();

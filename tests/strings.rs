@@ -492,7 +492,7 @@ fn getrange_with_positive_and_negative_indexes() {
         ("11", "11", ""),
         ("100", "200", ""),
     ] {
-        // SUBSTR is GETRANGE's older name.
+        // SUBSTR is GETRANGE's old name.
         for command in ["GETRANGE", "SUBSTR"] {
             assert_eq!(
                 query::<String>(&mut con, &[command, "s", start, end]),

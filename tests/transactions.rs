@@ -428,3 +428,40 @@ fn exec_is_atomic_under_concurrent_writers() {
         format!("${}\r\n{total}\r\n", total.len())
     );
 }
+
+/// The optimistic-locking pattern under contention: several clients each add 1 to a counter
+/// 40 times with WATCH, GET, MULTI, SET, EXEC, retrying when EXEC answers nil. No update is
+/// lost.
+#[test]
+fn watch_races_lose_no_update() {
+    const CLIENTS: usize = 4;
+    const EACH: usize = 40;
+    let server = Server::start();
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut con = server.con();
+            thread::spawn(move || {
+                for _ in 0..EACH {
+                    loop {
+                        let _: () = redis::cmd("WATCH").arg("n").query(&mut con).unwrap();
+                        let n: Option<i64> = redis::cmd("GET").arg("n").query(&mut con).unwrap();
+                        let done: Option<(String,)> = redis::pipe()
+                            .atomic()
+                            .cmd("SET")
+                            .arg("n")
+                            .arg(n.unwrap_or(0) + 1)
+                            .query(&mut con)
+                            .unwrap();
+                        if done.is_some() {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    workers.into_iter().for_each(|w| w.join().unwrap());
+    let mut con = server.con();
+    let n: i64 = redis::cmd("GET").arg("n").query(&mut con).unwrap();
+    assert_eq!(n, (CLIENTS * EACH) as i64);
+}

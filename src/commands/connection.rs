@@ -456,33 +456,6 @@ fn client_no_touch(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
-/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends the wait of a client blocked in BLPOP
-/// and the like, with the command's timeout reply or an UNBLOCKED error; 1 if it was
-/// blocked, 0 otherwise.
-fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if args.remaining() > 2 {
-        return Err(Error::reply(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        ));
-    }
-    let id = args.int()?;
-    let how = if args.is_empty() {
-        Unblock::Timeout
-    } else {
-        match args.word()?.as_str() {
-            "TIMEOUT" => Unblock::Timeout,
-            "ERROR" => Unblock::Error,
-            _ => {
-                return Err(Error::reply(
-                    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
-                ))
-            }
-        }
-    };
-    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, how));
-    Ok(Reply::Int(i64::from(unblocked)))
-}
-
 /// CLIENT REPLY ON|OFF|SKIP: send replies, send none, or skip the next command's. OFF and
 /// SKIP are not answered themselves; SKIP changes nothing while replies are off.
 fn client_reply(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -532,8 +505,6 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
             "      Return clients of specified type.",
             "    * ID <client-id> [<client-id> ...]",
             "      Return clients with the specified IDs.",
-            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-            "    Unblock the specified blocked client.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
@@ -542,12 +513,37 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
             "NO-TOUCH (ON|OFF)",
             "    Will not touch LRU/LFU stats when this mode is on.",
         ],
     ))
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends the wait of a client blocked in BLPOP or
+/// another blocking command, as if it had timed out (the default) or with an error. 1 if the
+/// client was blocked, 0 otherwise.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    if args.remaining() > 2 {
+        return Err(Error::reply(
+            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+        ));
+    }
+    let id = args.int()?;
+    let how = if args.is_empty() || args.eat("TIMEOUT") {
+        Unblock::Timeout
+    } else if args.eat("ERROR") {
+        Unblock::Error
+    } else {
+        return Err(Error::reply(
+            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+        ));
+    };
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.server.blocking.unblock(id, how));
+    Ok(Reply::Int(unblocked as i64))
 }
 
 const CLIENT_SUBCOMMANDS: &[Command] = &[

@@ -12,7 +12,7 @@ use super::{cursor, Args, Command, Ctx, Flag::*, FIRST_KEY};
 use crate::error::{Error, Result, OVERFLOW};
 use crate::long_double::LongDouble;
 use crate::number::parse_i64;
-use crate::protocol::Reply;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::entries::Element;
 use crate::store::{hash, Value};
 
@@ -110,24 +110,20 @@ enum Listing {
 /// each reply built as the hash is read.
 fn listing(ctx: &mut Ctx, args: &mut Args, what: Listing) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
-    let size = hash::len(&ctx.batch, &key)?.min(1 << 20) as usize;
-    let (mut items, mut pairs) = (Vec::new(), Vec::new());
-    match what {
-        Listing::Both => pairs.reserve(size),
-        _ => items.reserve(size),
-    }
+    let mut reply = ctx.collector(match what {
+        Listing::Both => Aggregate::Map,
+        _ => Aggregate::Array,
+    });
     hash::for_each(&ctx.batch, &key, what != Listing::Fields, |e| {
-        match what {
-            Listing::Fields => items.push(Reply::Bulk(e.name)),
-            Listing::Values => items.push(content_reply(e.content)?),
-            Listing::Both => pairs.push((Reply::Bulk(e.name), content_reply(e.content)?)),
+        if what != Listing::Values {
+            reply.push(Reply::Bulk(e.name))?;
+        }
+        if what != Listing::Fields {
+            reply.push(content_reply(e.content)?)?;
         }
         Ok(())
     })?;
-    Ok(match what {
-        Listing::Both => Reply::Map(pairs),
-        _ => Reply::Array(items),
-    })
+    Ok(reply.finish()?)
 }
 
 /// A field's value as read with it: a large one is streamed from its file.

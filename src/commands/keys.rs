@@ -4,12 +4,12 @@
 
 use bytes::Bytes;
 
-use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, NO_KEYS};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, NO_KEYS, TWO_KEYS};
 use crate::config::P;
 use crate::error::{Error, Result, DB_INDEX};
 use crate::glob;
 use crate::number::parse_i64;
-use crate::protocol::Reply;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::{now_ms, object, Batch, KeyId, Mode};
 
 /// DEL key [key ...]: the number of keys removed. UNLINK is the same: dredis always deletes
@@ -46,7 +46,7 @@ fn type_of(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 fn keys(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let pattern = args.bytes()?;
     let db = ctx.session.db;
-    let mut found = Vec::new();
+    let mut found = ctx.collector(Aggregate::Array);
     // Keys are read without their locks: a scan must not fill the cache.
     let batch = Batch::new(ctx.store(), Mode::Unlocked);
     // A lone `*` lists every key, the empty one included, without matching (as Redis).
@@ -55,12 +55,12 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         if all || glob::matches(&pattern, &name) {
             // A key deleted meanwhile, or expired, is not listed.
             if let Ok(Some(_)) = batch.meta(&KeyId::new(db, name.clone())) {
-                found.push(Reply::Bulk(name));
+                found.push(Reply::Bulk(name))?;
             }
         }
         Ok(())
     })?;
-    Ok(Reply::Array(found))
+    Ok(found.finish()?)
 }
 
 /// A SCAN cursor, read as Redis reads it (`strtoul`): an optional sign, then decimal digits
@@ -513,13 +513,6 @@ fn object_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
         ],
     ))
 }
-
-/// RENAME's, RENAMENX's and COPY's two keys.
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-}];
 
 /// The key of an OBJECT subcommand.
 const OBJECT_KEY: &[KeySpec] = &[KeySpec::Range {

@@ -4,19 +4,21 @@
 //!
 //! A blocking command runs as its plain form when a key has elements; when none has, it asks
 //! to wait ([`Ctx::block`]) and runs again, whole, once a key it waits for is pushed to (see
-//! `server::blocking`), as Redis 7 does.
+//! `server::blocking`), as Redis 7 does. The pops from several keys share their arguments
+//! and their order of keys with the sorted sets' (`pops`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::pops::{self, timeout};
 use super::strings::value_reply;
-use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY, TWO_KEYS};
 use crate::error::{Error, Result};
-use crate::number::{parse_i64, parse_strtod};
-use crate::protocol::Reply;
+use crate::number::parse_i64;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::list::{End, List};
-use crate::store::{now_ms, Batch, KeyId, Type};
+use crate::store::{Batch, KeyId, Type, Value};
 
 /// LEFT or RIGHT.
 fn end(args: &mut Args) -> Result<End> {
@@ -37,36 +39,16 @@ fn at_least(args: &mut Args, min: i64, error: &'static str) -> Result<i64> {
 
 const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 
-/// A blocking command's timeout, in seconds, as Redis's `getTimeoutFromObjectOrReply`: a
-/// float whose fractions of a millisecond round up; 0 waits forever (None). Redis reads it
-/// as a long double, so a number beyond a double's range is out of range, not malformed.
-fn timeout(arg: &[u8]) -> Result<Option<Duration>> {
-    let seconds = Some(arg)
-        .filter(|a| a.first().is_some_and(|c| !c.is_ascii_whitespace()))
-        .and_then(parse_strtod)
-        .ok_or(Error::reply("ERR timeout is not a float or out of range"))?;
-    let ms = (seconds * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(Error::reply("ERR timeout is out of range"));
-    }
-    if ms < 0.0 {
-        return Err(Error::reply("ERR timeout is negative"));
-    }
-    let ms = ms as i64;
-    if ms > i64::MAX - now_ms() {
-        return Err(Error::reply("ERR timeout is out of range"));
-    }
-    Ok((ms > 0).then(|| Duration::from_millis(ms as u64)))
+fn replies(values: Vec<Value>) -> Result<Vec<Reply>> {
+    values.into_iter().map(value_reply).collect()
 }
 
-fn array(values: Vec<crate::store::Value>) -> Result<Reply> {
-    Ok(Reply::Array(
-        values.into_iter().map(value_reply).collect::<Result<_>>()?,
-    ))
-}
-
-/// Pops up to `count` elements from an end.
-fn pop_many(list: &mut List, batch: &mut Batch, end: End, count: u64) -> Result<Reply> {
+/// Pops up to `count` elements from an end of the list at `key`, in the order popped; None
+/// when the key is missing. The key goes with its last element.
+fn pop_from(batch: &mut Batch, key: &KeyId, end: End, count: u64) -> Result<Option<Vec<Value>>> {
+    let Some(mut list) = List::open(batch, key)? else {
+        return Ok(None);
+    };
     let mut values = Vec::with_capacity(count.min(list.len()) as usize);
     while (values.len() as u64) < count {
         match list.pop(batch, end)? {
@@ -74,7 +56,8 @@ fn pop_many(list: &mut List, batch: &mut Batch, end: End, count: u64) -> Result<
             None => break,
         }
     }
-    array(values)
+    list.save(batch)?;
+    Ok(Some(values))
 }
 
 // ---- pushes and pops ----
@@ -125,16 +108,13 @@ fn pop(ctx: &mut Ctx, args: &mut Args, end: End) -> Result<Reply> {
     } else {
         Some(at_least(args, 0, NOT_POSITIVE)? as u64)
     };
-    let batch = &mut ctx.batch;
-    let Some(mut list) = List::open(batch, &key)? else {
+    let Some(mut values) = pop_from(&mut ctx.batch, &key, end, count.unwrap_or(1))? else {
         return Ok(count.map_or(Reply::Nil, |_| Reply::NilArray));
     };
-    let reply = match count {
-        None => list.pop(batch, end)?.map_or(Ok(Reply::Nil), value_reply)?,
-        Some(count) => pop_many(&mut list, batch, end, count)?,
-    };
-    list.save(batch)?;
-    Ok(reply)
+    match count {
+        None => values.pop().map_or(Ok(Reply::Nil), value_reply),
+        Some(_) => Ok(Reply::Array(replies(values)?)),
+    }
 }
 
 fn lpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -187,7 +167,13 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         return Ok(Reply::Array(Vec::new()));
     };
     Ok(match list.range_of(start, stop) {
-        Some((start, stop)) => array(list.range(&ctx.batch, start, stop)?)?,
+        Some((start, stop)) => {
+            let mut elements = ctx.collector(Aggregate::Array);
+            list.range(&ctx.batch, start, stop, |value| {
+                Ok(elements.push(value_reply(value)?)?)
+            })?;
+            elements.finish()?
+        }
         None => Reply::Array(Vec::new()),
     })
 }
@@ -382,55 +368,19 @@ fn rpoplpush(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(move_element(&mut ctx.batch, &src, &dst, End::Right, End::Left)?.unwrap_or(Reply::Nil))
 }
 
-/// The arguments of LMPOP and BLMPOP after the timeout: numkeys key [key ...] LEFT|RIGHT
-/// [COUNT count].
-fn mpop_args(args: &mut Args) -> Result<(Vec<Bytes>, End, u64)> {
-    let numkeys = at_least(args, 1, "ERR numkeys should be greater than 0")? as u64;
-    if numkeys >= args.remaining() as u64 {
-        return Err(Error::syntax());
-    }
-    let keys = (0..numkeys)
-        .map(|_| args.bytes())
-        .collect::<Result<Vec<_>>>()?;
-    let end = end(args)?;
-    let mut count = None;
-    while !args.is_empty() {
-        if count.is_none() && args.eat("COUNT") && !args.is_empty() {
-            count = Some(at_least(args, 1, "ERR count should be greater than 0")? as u64);
-        } else {
-            return Err(Error::syntax());
-        }
-    }
-    Ok((keys, end, count.unwrap_or(1)))
-}
-
-/// Pops up to `count` elements from the first of `keys` that is a non-empty list: [key,
-/// [elements]], or None when every key is missing.
-fn mpop(ctx: &mut Ctx, keys: &[Bytes], end: End, count: u64) -> Result<Option<Reply>> {
-    for name in keys {
-        let key = ctx.key(name.clone());
-        let batch = &mut ctx.batch;
-        let Some(mut list) = List::open(batch, &key)? else {
-            continue;
-        };
-        if list.len() == 0 {
-            continue;
-        }
-        let elements = pop_many(&mut list, batch, end, count)?;
-        list.save(batch)?;
-        return Ok(Some(Reply::Array(vec![
-            Reply::Bulk(name.clone()),
-            elements,
-        ])));
-    }
-    Ok(None)
+/// Pops up to `count` elements from an end of the list at `key`, as the array that follows
+/// the key in the reply of LMPOP and BLMPOP.
+fn mpop_one(batch: &mut Batch, key: &KeyId, end: End, count: u64) -> Result<Option<Reply>> {
+    let popped = pop_from(batch, key, end, count)?;
+    popped
+        .map(|values| Ok(Reply::Array(replies(values)?)))
+        .transpose()
 }
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: [key, [elements]] from the first
 /// non-empty list, a null array when there is none.
 fn lmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let (keys, end, count) = mpop_args(args)?;
-    Ok(mpop(ctx, &keys, end, count)?.unwrap_or(Reply::NilArray))
+    pops::mpop(ctx, args, None, end, mpop_one)
 }
 
 // ---- blocking forms ----
@@ -438,23 +388,9 @@ fn lmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// B[LR]POP key [key ...] timeout: [key, element] from the first non-empty list; otherwise
 /// waits up to timeout seconds (0: forever) for a push, and times out with a null array.
 fn bpop(ctx: &mut Ctx, args: &mut Args, end: End) -> Result<Reply> {
-    let mut keys = args.rest()?;
-    let timeout = timeout(&keys.pop().unwrap_or_default())?;
-    for name in &keys {
-        let key = ctx.key(name.clone());
-        let batch = &mut ctx.batch;
-        let Some(mut list) = List::open(batch, &key)? else {
-            continue;
-        };
-        if let Some(value) = list.pop(batch, end)? {
-            list.save(batch)?;
-            return Ok(Reply::Array(vec![
-                Reply::Bulk(name.clone()),
-                value_reply(value)?,
-            ]));
-        }
-    }
-    Ok(ctx.block(keys, Type::List, timeout, Reply::NilArray))
+    pops::bpop(ctx, args, Type::List, |batch, key| {
+        pop_from(batch, key, end, 1)?.map(replies).transpose()
+    })
 }
 
 fn blpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -498,13 +434,7 @@ fn brpoplpush(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: LMPOP, or waits.
 fn blmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let timeout_arg = args.bytes()?;
-    let (keys, end, count) = mpop_args(args)?;
-    let timeout = timeout(&timeout_arg)?;
-    match mpop(ctx, &keys, end, count)? {
-        Some(reply) => Ok(reply),
-        None => Ok(ctx.block(keys, Type::List, timeout, Reply::NilArray)),
-    }
+    pops::mpop(ctx, args, Some(Type::List), end, mpop_one)
 }
 
 const PUSH: &[crate::commands::Flag] = &[Write, Denyoom, Fast];
@@ -512,12 +442,6 @@ const PUSH_ACL: &[&str] = &["@write", "@list", "@fast"];
 const WRITE_ACL: &[&str] = &["@write", "@list", "@slow"];
 const READ_ACL: &[&str] = &["@read", "@list", "@slow"];
 const BLOCKING_ACL: &[&str] = &["@write", "@list", "@slow", "@blocking"];
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-}];
-
 pub const COMMANDS: &[Command] = &[
     Command {
         name: "lpush",
@@ -681,11 +605,7 @@ pub const COMMANDS: &[Command] = &[
         arity: -3,
         flags: &[Write, Noscript, Blocking],
         acl: BLOCKING_ACL,
-        keys: &[KeySpec::Range {
-            first: 1,
-            last: -2,
-            step: 1,
-        }],
+        keys: pops::BPOP_KEYS,
         handler: blpop,
         subcommands: &[],
     },
@@ -694,11 +614,7 @@ pub const COMMANDS: &[Command] = &[
         arity: -3,
         flags: &[Write, Noscript, Blocking],
         acl: BLOCKING_ACL,
-        keys: &[KeySpec::Range {
-            first: 1,
-            last: -2,
-            step: 1,
-        }],
+        keys: pops::BPOP_KEYS,
         handler: brpop,
         subcommands: &[],
     },
@@ -725,11 +641,7 @@ pub const COMMANDS: &[Command] = &[
         arity: -5,
         flags: &[Write, Blocking],
         acl: BLOCKING_ACL,
-        keys: &[KeySpec::Counted {
-            numkeys: 2,
-            first: 1,
-            step: 1,
-        }],
+        keys: pops::BMPOP_KEYS,
         handler: blmpop,
         subcommands: &[],
     },

@@ -19,6 +19,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod monitor;
+mod pops;
 mod pubsub;
 mod server;
 mod sets;
@@ -36,7 +37,7 @@ pub use args::Args;
 pub use transactions::Transaction;
 
 use crate::error::{Error, Result};
-use crate::protocol::{Arg, Reply};
+use crate::protocol::{Aggregate, Arg, Collector, Reply};
 use crate::server::{Server, Session, SlowLog, Waiting};
 use crate::store::{Batch, KeyId, Mode, Store, Type};
 
@@ -58,7 +59,7 @@ struct BlockOn {
     timeout: Option<Duration>,
 }
 
-impl Ctx<'_, '_> {
+impl<'s> Ctx<'_, 's> {
     pub fn store(&self) -> &Store {
         &self.server.store
     }
@@ -66,6 +67,12 @@ impl Ctx<'_, '_> {
     /// A key of the session's current database.
     pub fn key(&self, name: Bytes) -> KeyId {
         KeyId::new(self.session.db, name)
+    }
+
+    /// A builder for an aggregate reply that may be too large for memory (SMEMBERS, HGETALL,
+    /// LRANGE, KEYS...): it moves to a temp file once it grows.
+    pub fn collector(&self, kind: Aggregate) -> Collector<'s> {
+        Collector::new(kind, self.session.resp == 3, self.server.store.tmp_dir())
     }
 
     /// For a blocking command (BLPOP...) that found nothing to serve: the client waits until
@@ -166,6 +173,25 @@ pub const ALL_KEYS: &[KeySpec] = &[KeySpec::Range {
     last: -1,
     step: 1,
 }];
+/// Arguments 1 and 2, as one spec (RENAME, COPY, LMOVE, LCS).
+pub const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
+    first: 1,
+    last: 2,
+    step: 1,
+}];
+/// Arguments 1 and 2, as two specs (SMOVE, ZRANGESTORE: Redis describes them apart).
+pub const SOURCE_AND_DESTINATION: &[KeySpec] = &[
+    KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    },
+    KeySpec::Range {
+        first: 2,
+        last: 2,
+        step: 1,
+    },
+];
 
 impl KeySpec {
     /// Positions of the keys in `argv`. A count that is not a valid number gives no keys:

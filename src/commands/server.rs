@@ -96,6 +96,15 @@ fn lastsave(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Ok(Reply::Int(ctx.server.started_unix))
 }
 
+/// ROLE: a master with no replicas, at replication offset 0.
+fn role(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
+    Ok(Reply::Array(vec![
+        Reply::bulk("master"),
+        Reply::Int(0),
+        Reply::Array(Vec::new()),
+    ]))
+}
+
 /// WAIT numreplicas timeout: the number of replicas that acknowledged this client's writes.
 /// dredis has no replicas, so the answer is 0, at once (Redis would wait for the timeout
 /// when asked for more than it has).
@@ -894,6 +903,15 @@ pub const COMMANDS: &[Command] = &[
         acl: &["@fast"],
         keys: NO_KEYS,
         handler: time,
+        subcommands: &[],
+    },
+    Command {
+        name: "role",
+        arity: 1,
+        flags: &[Noscript, Loading, Stale, Fast, NoDisk],
+        acl: &["@admin", "@fast", "@dangerous"],
+        keys: NO_KEYS,
+        handler: role,
         subcommands: &[],
     },
     Command {

@@ -10,10 +10,12 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 
-use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use super::{
+    cursor, Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, SOURCE_AND_DESTINATION,
+};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
-use crate::protocol::Reply;
+use crate::protocol::{Aggregate, Reply};
 use crate::store::{set, Batch, KeyId};
 
 /// SADD key member [member ...]: the number of members that were new.
@@ -35,12 +37,9 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// SMEMBERS key: every member (a set in RESP3).
 fn smembers(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
-    let mut members = Vec::with_capacity(set::len(&ctx.batch, &key)?.min(1 << 20) as usize);
-    set::for_each(&ctx.batch, &key, |m| {
-        members.push(Reply::Bulk(m));
-        Ok(())
-    })?;
-    Ok(Reply::Set(members))
+    let mut members = ctx.collector(Aggregate::Set);
+    set::for_each(&ctx.batch, &key, |m| Ok(members.push(Reply::Bulk(m))?))?;
+    Ok(members.finish()?)
 }
 
 /// SCARD key
@@ -364,20 +363,6 @@ const STORE_KEYS: &[KeySpec] = &[
     },
 ];
 
-/// SMOVE's source and destination.
-const SMOVE_KEYS: &[KeySpec] = &[
-    KeySpec::Range {
-        first: 1,
-        last: 1,
-        step: 1,
-    },
-    KeySpec::Range {
-        first: 2,
-        last: 2,
-        step: 1,
-    },
-];
-
 /// `numkeys` at argument 1, the keys after it.
 pub const NUMKEYS_AT_1: &[KeySpec] = &[KeySpec::Counted {
     numkeys: 1,
@@ -472,7 +457,7 @@ pub const COMMANDS: &[Command] = &[
         arity: 4,
         flags: WRITE_FAST,
         acl: ACL_WRITE_FAST,
-        keys: SMOVE_KEYS,
+        keys: SOURCE_AND_DESTINATION,
         handler: smove,
         subcommands: &[],
     },

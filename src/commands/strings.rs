@@ -6,7 +6,7 @@ use std::io::{Seek, SeekFrom};
 
 use bytes::Bytes;
 
-use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY};
+use super::{Args, Command, Ctx, Flag::*, KeySpec, ALL_KEYS, FIRST_KEY, TWO_KEYS};
 use crate::config::P;
 use crate::error::{Error, Result, OVERFLOW};
 use crate::long_double::{LongDouble, MAX_CHARS};
@@ -650,13 +650,6 @@ const PAIRED_KEYS: &[KeySpec] = &[KeySpec::Range {
     step: 2,
 }];
 
-/// LCS reads two keys.
-const TWO_KEYS: &[KeySpec] = &[KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-}];
-
 const READ_FAST: &[&str] = &["@read", "@string", "@fast"];
 const READ_SLOW: &[&str] = &["@read", "@string", "@slow"];
 const WRITE_FAST: &[&str] = &["@write", "@string", "@fast"];
@@ -731,7 +724,7 @@ pub const COMMANDS: &[Command] = &[
     one_key("append", 3, &[Write, Denyoom, Fast], WRITE_FAST, append),
     one_key("setrange", 4, &[Write, Denyoom], WRITE_SLOW, setrange),
     one_key("getrange", 4, &[Readonly], READ_SLOW, getrange),
-    // SUBSTR: GETRANGE's older name.
+    // GETRANGE's old name, still served by Redis.
     one_key("substr", 4, &[Readonly], READ_SLOW, getrange),
     one_key("strlen", 2, &[Readonly, Fast], READ_FAST, strlen),
     Command {

@@ -1,8 +1,9 @@
 //! Sorted set commands: ZADD, ZINCRBY, ZCARD, ZSCORE, ZMSCORE, ZREM, ZRANK, ZREVRANK, ZCOUNT,
 //! ZLEXCOUNT, the ZRANGE family (ZRANGE with BYSCORE/BYLEX/REV/LIMIT, ZREVRANGE,
 //! Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX) and ZRANGESTORE, ZREMRANGEBYRANK/SCORE/LEX,
-//! ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER, ZSCAN, and ZUNION, ZINTER, ZDIFF with their STORE
-//! forms and ZINTERCARD.
+//! ZPOPMIN, ZPOPMAX, ZMPOP with their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP (see
+//! `pops`), ZRANDMEMBER, ZSCAN, and ZUNION, ZINTER, ZDIFF with their STORE forms and
+//! ZINTERCARD.
 //!
 //! Every range is resolved to ranks first: "how many members come before the range" and
 //! "how many come before its end" are two descents of the order index, and the members in
@@ -13,11 +14,12 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::sets::{numkeys, random_count, NUMKEYS_AT_1};
-use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY};
+use super::pops;
+use super::sets::{random_count, NUMKEYS_AT_1};
+use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY, SOURCE_AND_DESTINATION};
 use crate::error::{Error, Result};
 use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
-use crate::protocol::Reply;
+use crate::protocol::{self, Reply};
 use crate::store::entries::SMALL;
 use crate::store::zset::{self, Entry, ZSet};
 use crate::store::{set, Batch, KeyId, Type};
@@ -497,15 +499,43 @@ impl RangeQuery {
     /// The members selected in the sorted set at `key` (none if it is missing), in reply
     /// order.
     fn select(&self, batch: &Batch, key: &KeyId) -> Result<Vec<Entry>> {
+        let mut members = Vec::new();
+        self.visit(batch, key, |e| {
+            members.push(e);
+            Ok(())
+        })?;
+        Ok(members)
+    }
+
+    /// Calls `f` with each selected member in reply order, reading the index 1,024 ranks at
+    /// a time.
+    fn visit(
+        &self,
+        batch: &Batch,
+        key: &KeyId,
+        mut f: impl FnMut(Entry) -> Result<()>,
+    ) -> Result<()> {
+        const CHUNK: u64 = 1024;
         let Some(mut zset) = ZSet::open(batch, key)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let (start, end) = self.window.ranks(&mut zset, batch, self.limit, self.rev)?;
-        let mut members = zset.range(batch, start, end - start)?;
-        if self.rev {
-            members.reverse();
+        let mut left = end.saturating_sub(start);
+        while left > 0 {
+            let count = left.min(CHUNK);
+            left -= count;
+            let from = if self.rev {
+                start + left
+            } else {
+                end - left - count
+            };
+            let mut chunk = zset.range(batch, from, count)?;
+            if self.rev {
+                chunk.reverse();
+            }
+            chunk.into_iter().try_for_each(&mut f)?;
         }
-        Ok(members)
+        Ok(())
     }
 }
 
@@ -532,8 +562,18 @@ fn range(
 ) -> Result<Reply> {
     let key = ctx.key(args.bytes()?);
     let query = RangeQuery::parse(args, by, reverse, false)?;
-    let members = query.select(&ctx.batch, &key)?;
-    Ok(entries_reply(members, query.with_scores))
+    let mut reply = ctx.collector(match query.with_scores {
+        true => protocol::Aggregate::Pairs,
+        false => protocol::Aggregate::Array,
+    });
+    query.visit(&ctx.batch, &key, |e| {
+        reply.push(Reply::Bulk(e.member))?;
+        if query.with_scores {
+            reply.push(Reply::Double(e.score))?;
+        }
+        Ok(())
+    })?;
+    Ok(reply.finish()?)
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: stores what
@@ -646,6 +686,14 @@ fn zremrangebylex(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     remove_range(ctx, args, RangeBy::Lex)
 }
 
+/// Members and their scores, flat: `member, score, ...` (the scores doubles in RESP3).
+fn flat_entries(members: Vec<Entry>) -> Vec<Reply> {
+    members
+        .into_iter()
+        .flat_map(|e| [Reply::Bulk(e.member), Reply::Double(e.score)])
+        .collect()
+}
+
 /// ZPOPMIN / ZPOPMAX key [count]: removes and returns the lowest (highest) member and its
 /// score, or up to `count` of them (pairs in RESP3).
 fn pop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
@@ -655,15 +703,10 @@ fn pop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
         1 => Some(positive_count(args)?),
         _ => return Err(Error::syntax()),
     };
-    let popped = zset::pop(&mut ctx.batch, &key, count.unwrap_or(1), max)?;
+    let popped = zset::pop(&mut ctx.batch, &key, count.unwrap_or(1), max)?.unwrap_or_default();
     Ok(match count {
         Some(_) => entries_reply(popped, true),
-        None => Reply::Array(
-            popped
-                .into_iter()
-                .flat_map(|e| [Reply::Bulk(e.member), Reply::Double(e.score)])
-                .collect(),
-        ),
+        None => Reply::Array(flat_entries(popped)),
     })
 }
 
@@ -682,41 +725,54 @@ fn zpopmax(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     pop(ctx, args, true)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first key that holds a
-/// sorted set and replies `[key, [[member, score], ...]]`; nil when none does.
-fn zmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let numkeys = numkeys(args)?;
-    if numkeys >= args.remaining() {
-        return Err(Error::syntax());
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout: `[key, member, score]`, the lowest (highest)
+/// member of the first key that holds a sorted set; when none does, waits up to timeout
+/// seconds (0: forever) for one, and times out with a null array.
+fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> Result<Reply> {
+    pops::bpop(ctx, args, Type::ZSet, |batch, key| {
+        Ok(zset::pop(batch, key, 1, max)?.map(flat_entries))
+    })
+}
+
+fn bzpopmin(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    bzpop(ctx, args, true)
+}
+
+/// MIN or MAX: whether to pop from the high end.
+fn min_or_max(args: &mut Args) -> Result<bool> {
+    match args.word()?.as_str() {
+        "MIN" => Ok(false),
+        "MAX" => Ok(true),
+        _ => Err(Error::syntax()),
     }
-    let mut keys = Vec::with_capacity(numkeys);
-    for _ in 0..numkeys {
-        keys.push(ctx.key(args.bytes()?));
-    }
-    let max = match args.word()?.as_str() {
-        "MIN" => false,
-        "MAX" => true,
-        _ => return Err(Error::syntax()),
-    };
-    let mut count = None;
-    while !args.is_empty() {
-        if count.is_none() && args.remaining() >= 2 && args.eat("COUNT") {
-            let n = parse_i64(&args.bytes()?)
-                .filter(|&n| n > 0)
-                .ok_or(Error::reply("ERR count should be greater than 0"))?;
-            count = Some(n as u64);
-        } else {
-            return Err(Error::syntax());
-        }
-    }
-    let popped = zset::pop_first(&mut ctx.batch, &keys, count.unwrap_or(1), max)?;
-    Ok(popped.map_or(Reply::NilArray, |(key, members)| {
+}
+
+/// Pops up to `count` members from an end of the sorted set at `key`, as the array of
+/// `[member, score]` that follows the key in the reply of ZMPOP and BZMPOP.
+fn mpop_one(batch: &mut Batch, key: &KeyId, max: bool, count: u64) -> Result<Option<Reply>> {
+    let popped = zset::pop(batch, key, count, max)?;
+    Ok(popped.map(|members| {
         let pairs = members
             .into_iter()
             .map(|e| Reply::Array(vec![Reply::Bulk(e.member), Reply::Double(e.score)]))
             .collect();
-        Reply::Array(vec![Reply::Bulk(key.key), Reply::Array(pairs)])
+        Reply::Array(pairs)
     }))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first key that holds a
+/// sorted set and replies `[key, [[member, score], ...]]`; a null array when none does.
+fn zmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pops::mpop(ctx, args, None, min_or_max, mpop_one)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: ZMPOP, or waits.
+fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    pops::mpop(ctx, args, Some(Type::ZSet), min_or_max, mpop_one)
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]: a random member (nil when the set is missing); with
@@ -1131,25 +1187,13 @@ const STORE_SET_OP_KEYS: &[KeySpec] = &[
     },
 ];
 
-/// ZRANGESTORE's destination and source.
-const ZRANGESTORE_KEYS: &[KeySpec] = &[
-    KeySpec::Range {
-        first: 1,
-        last: 1,
-        step: 1,
-    },
-    KeySpec::Range {
-        first: 2,
-        last: 2,
-        step: 1,
-    },
-];
-
 const READ: &[super::Flag] = &[Readonly];
 const READ_FAST: &[super::Flag] = &[Readonly, Fast];
 const WRITE_STORE: &[super::Flag] = &[Write, Denyoom];
 const ACL_READ: &[&str] = &["@read", "@sortedset", "@slow"];
 const ACL_WRITE: &[&str] = &["@write", "@sortedset", "@slow"];
+const BLOCKING_FAST: &[super::Flag] = &[Write, Noscript, Blocking, Fast];
+const ACL_BLOCKING_FAST: &[&str] = &["@write", "@sortedset", "@fast", "@blocking"];
 
 pub const COMMANDS: &[Command] = &[
     Command {
@@ -1310,7 +1354,7 @@ pub const COMMANDS: &[Command] = &[
         arity: -5,
         flags: WRITE_STORE,
         acl: ACL_WRITE,
-        keys: ZRANGESTORE_KEYS,
+        keys: SOURCE_AND_DESTINATION,
         handler: zrangestore,
         subcommands: &[],
     },
@@ -1366,6 +1410,33 @@ pub const COMMANDS: &[Command] = &[
         acl: ACL_WRITE,
         keys: NUMKEYS_AT_1,
         handler: zmpop,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzpopmin",
+        arity: -3,
+        flags: BLOCKING_FAST,
+        acl: ACL_BLOCKING_FAST,
+        keys: pops::BPOP_KEYS,
+        handler: bzpopmin,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzpopmax",
+        arity: -3,
+        flags: BLOCKING_FAST,
+        acl: ACL_BLOCKING_FAST,
+        keys: pops::BPOP_KEYS,
+        handler: bzpopmax,
+        subcommands: &[],
+    },
+    Command {
+        name: "bzmpop",
+        arity: -5,
+        flags: &[Write, Blocking],
+        acl: &["@write", "@sortedset", "@slow", "@blocking"],
+        keys: pops::BMPOP_KEYS,
+        handler: bzmpop,
         subcommands: &[],
     },
     Command {

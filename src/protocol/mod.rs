@@ -1,9 +1,11 @@
 //! The wire: requests in (a resumable parser of our own), replies out (frames encoded by
 //! redis-protocol, RESP2 or RESP3 per connection).
 
+mod collect;
 mod reply;
 mod request;
 
+pub use collect::{Aggregate, Collector};
 pub use reply::{encode, Chunk, Reply, StoredValue};
 pub use request::{split_inline, Limits, Parsed, ProtocolError, RequestParser};
 

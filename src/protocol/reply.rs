@@ -14,6 +14,7 @@ use redis_protocol::resp2::types::BorrowedFrame as Frame2;
 use redis_protocol::resp3::encode::complete::extend_encode_borrowed as encode3;
 use redis_protocol::resp3::types::{BorrowedFrame as Frame3, VerbatimStringFormat};
 
+use super::collect::{spooled_header, Spooled};
 use crate::number::format_f64;
 
 /// A stored value to be sent straight from its file: `len` bytes from the file's current
@@ -53,6 +54,8 @@ pub enum Reply {
     Verbatim(Bytes),
     /// Out-of-band data (pub/sub messages): a RESP3 push frame, an array in RESP2.
     Push(Vec<Reply>),
+    /// An aggregate too large for memory, encoded into a file (see `collect`).
+    Spooled(Spooled),
     /// Several replies in a row, for the commands that answer with one frame per argument
     /// (SUBSCRIBE a b). Possibly none (a repeated MONITOR).
     Several(Vec<Reply>),
@@ -142,6 +145,12 @@ fn encode_into(reply: Reply, resp3: bool, buf: &mut BytesMut, out: &mut Vec<Chun
                 encode_into(a, resp3, buf, out);
                 encode_into(b, resp3, buf, out);
             }
+        }
+        Reply::Spooled(spooled) => {
+            let (kind, len) = spooled_header(spooled.kind, spooled.elements, resp3);
+            header(buf, kind, len);
+            out.push(Chunk::Bytes(std::mem::take(buf).freeze()));
+            out.push(Chunk::File(spooled.body));
         }
         Reply::Stored(value) => {
             header(buf, b'$', value.len as usize);

@@ -1,6 +1,6 @@
-//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; the same mechanism
-//! serves any command that waits for a key to get elements): who waits for which key, in
-//! arrival order, and how they are woken.
+//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP on lists, BZPOPMIN,
+//! BZPOPMAX, BZMPOP on sorted sets; the same mechanism serves any command that waits for a
+//! key to get elements): who waits for which key, in arrival order, and how they are woken.
 //!
 //! End to end:
 //! 1. A blocking handler that finds nothing to serve asks to wait (`Ctx::block`: keys, the
@@ -10,8 +10,9 @@
 //! 2. The connection task keeps the [`Waiting`] ticket and awaits a wake-up, the deadline, the
 //!    client going away or shutdown, holding no lock and no disk thread; its later requests
 //!    wait behind it.
-//! 3. A command that creates a key (LPUSH on a missing list, the destination of an LMOVE,
-//!    RENAME, COPY or MOVE, a whole transaction; SWAPDB for every key of both databases)
+//! 3. A command that creates a key (LPUSH on a missing list, ZADD on a missing sorted set,
+//!    the destination of an LMOVE or a ZUNIONSTORE, RENAME, COPY or MOVE, a whole
+//!    transaction; SWAPDB for every key of both databases)
 //!    signals it once its batch has committed ([`Blocking::signal`]): the
 //!    first client in line for that key that waits for that type is woken. Redis wakes
 //!    blocked clients on the same event, a key added to the database: a key that exists
@@ -63,14 +64,16 @@ struct Waiter {
     wake: Notify,
     /// Woken since it last looked; set and cleared under the registry's lock.
     woken: AtomicBool,
-    /// Set by CLIENT UNBLOCK (with the woken flag): the command ends at once.
+    /// Set by CLIENT UNBLOCK: how the command must end.
     unblocked: Mutex<Option<Unblock>>,
 }
 
-/// How CLIENT UNBLOCK ends a blocked command: with its timeout reply, or an error.
+/// How CLIENT UNBLOCK ends a blocked command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unblock {
+    /// As if its timeout had expired.
     Timeout,
+    /// With Redis's `-UNBLOCKED` error.
     Error,
 }
 
@@ -143,7 +146,7 @@ impl Blocking {
         }
     }
 
-    /// CLIENT UNBLOCK: ends the wait of `client` as `how` says; false if it is not blocked.
+    /// CLIENT UNBLOCK: ends the wait of `client`, if it is blocked. Returns whether it was.
     pub fn unblock(&self, client: u64, how: Unblock) -> bool {
         let lines = self.state.lock();
         let Some(waiter) = lines.by_client.get(&client) else {
@@ -214,7 +217,7 @@ impl Waiting {
         self.waiter.woken.store(false, Ordering::Relaxed);
     }
 
-    /// Whether, and how, CLIENT UNBLOCK ended the wait.
+    /// Set when CLIENT UNBLOCK ended the wait: how to answer.
     pub fn unblocked(&self) -> Option<Unblock> {
         *self.waiter.unblocked.lock()
     }

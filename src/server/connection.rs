@@ -30,6 +30,9 @@ use crate::protocol::{
     StoredValue,
 };
 
+/// The error of a command ended by CLIENT UNBLOCK ... ERROR.
+const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
 /// Bulk arguments at least this large are spilled to a temp file instead of memory.
 pub const SPILL_THRESHOLD: u64 = 1 << 20;
 
@@ -365,13 +368,9 @@ impl Connection {
             };
             match event {
                 Event::Woken => match waiting.unblocked() {
-                    None => {}
                     Some(Unblock::Timeout) => return Ok(Some(timeout_reply)),
-                    Some(Unblock::Error) => {
-                        return Ok(Some(Reply::Error(
-                            "UNBLOCKED client unblocked via CLIENT UNBLOCK".into(),
-                        )))
-                    }
+                    Some(Unblock::Error) => return Ok(Some(Reply::Error(UNBLOCKED.into()))),
+                    None => {}
                 },
                 Event::Read(0) => {
                     self.session_mut().close = Some(Close::Now);

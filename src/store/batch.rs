@@ -248,6 +248,19 @@ pub enum Apply {
     Copy,
 }
 
+/// Where a file of a key is, as a batch sees it (see [`Batch::file_at`]).
+enum FileAt<'b> {
+    Missing,
+    /// Replaced by this batch with bytes in memory.
+    Bytes(&'b Bytes),
+    /// Live, with byte ranges this batch writes at commit.
+    Patched(&'b [(u64, Content)]),
+    /// Live and untouched by this batch: the cache may know it.
+    Live,
+    /// A file not visible yet: in a staged key, or content already in `tmp/`.
+    Path(PathBuf),
+}
+
 /// A pending change of one file of a live key.
 enum FileChange {
     Replaced(Content),
@@ -553,22 +566,31 @@ impl<'s> Batch<'s> {
         }
     }
 
+    /// Where a file of the key is, as this batch sees it.
+    fn file_at(&self, id: &KeyId, rel: &str) -> Result<FileAt<'_>> {
+        Ok(match self.locate(id)? {
+            Location::Gone => FileAt::Missing,
+            Location::Staged(dir) => FileAt::Path(dir.join(rel)),
+            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
+                Some(FileChange::Removed) => FileAt::Missing,
+                Some(FileChange::Replaced(Content::Bytes(b))) => FileAt::Bytes(b),
+                Some(FileChange::Replaced(Content::Spilled(arg))) => {
+                    FileAt::Path(arg.path().to_path_buf())
+                }
+                Some(FileChange::Patched { ranges, .. }) => FileAt::Patched(ranges),
+                None => FileAt::Live,
+            },
+        })
+    }
+
     /// Reads a file of the key: in memory when small, as an open file when large.
     pub fn read_value(&self, id: &KeyId, rel: &str) -> Result<Option<Value>> {
-        let path = match self.locate(id)? {
-            Location::Gone => return Ok(None),
-            Location::Staged(dir) => dir.join(rel),
-            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
-                Some(FileChange::Removed) => return Ok(None),
-                Some(FileChange::Replaced(Content::Bytes(b))) => {
-                    return Ok(Some(Value::Bytes(b.clone())))
-                }
-                Some(FileChange::Replaced(Content::Spilled(arg))) => arg.path().to_path_buf(),
-                Some(FileChange::Patched { ranges, .. }) => {
-                    return self.read_patched(id, rel, ranges).map(Some)
-                }
-                None => return self.read_live(id, rel),
-            },
+        let path = match self.file_at(id, rel)? {
+            FileAt::Missing => return Ok(None),
+            FileAt::Bytes(b) => return Ok(Some(Value::Bytes(b.clone()))),
+            FileAt::Patched(ranges) => return self.read_patched(id, rel, ranges).map(Some),
+            FileAt::Live => return self.read_live(id, rel),
+            FileAt::Path(path) => path,
         };
         self.disk()?;
         Ok(open_value(&path)?)
@@ -623,25 +645,19 @@ impl<'s> Batch<'s> {
     /// memory is shared, a file on disk gets a hard link in `tmp/` that the commit renames
     /// into its new place. None when the file does not exist.
     pub fn content(&self, id: &KeyId, rel: &str) -> Result<Option<Content>> {
-        let path = match self.locate(id)? {
-            Location::Gone => return Ok(None),
-            Location::Staged(dir) => dir.join(rel),
-            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
-                Some(FileChange::Removed) => return Ok(None),
-                Some(FileChange::Replaced(Content::Bytes(b))) => {
-                    return Ok(Some(Content::Bytes(b.clone())))
-                }
-                Some(FileChange::Replaced(Content::Spilled(arg))) => arg.path().to_path_buf(),
-                // Only a string's value is patched in place; it is never moved like this.
-                Some(FileChange::Patched { ranges, .. }) => {
-                    let patched = self.read_patched(id, rel, ranges)?;
-                    return Ok(Some(Content::Bytes(patched.into_bytes()?)));
-                }
-                None => match self.store.cache.get(id, rel) {
-                    Some(hit) => return Ok(hit.map(Content::Bytes)),
-                    None => self.store.root.join(&id.dir).join(rel),
-                },
+        let path = match self.file_at(id, rel)? {
+            FileAt::Missing => return Ok(None),
+            FileAt::Bytes(b) => return Ok(Some(Content::Bytes(b.clone()))),
+            // Only a string's value is patched in place; it is never moved like this.
+            FileAt::Patched(ranges) => {
+                let patched = self.read_patched(id, rel, ranges)?;
+                return Ok(Some(Content::Bytes(patched.into_bytes()?)));
+            }
+            FileAt::Live => match self.store.cache.get(id, rel) {
+                Some(hit) => return Ok(hit.map(Content::Bytes)),
+                None => self.store.root.join(&id.dir).join(rel),
             },
+            FileAt::Path(path) => path,
         };
         self.disk()?;
         let link = self.store.staging.new_path("l");
@@ -656,16 +672,14 @@ impl<'s> Batch<'s> {
 
     /// Whether the key has this file.
     pub fn exists(&self, id: &KeyId, rel: &str) -> Result<bool> {
-        let path = match self.locate(id)? {
-            Location::Gone => return Ok(false),
-            Location::Staged(dir) => dir.join(rel),
-            Location::Live(edits) => match edits.and_then(|e| e.get(rel)) {
-                Some(change) => return Ok(!matches!(change, FileChange::Removed)),
-                None => match self.store.cache.get(id, rel) {
-                    Some(hit) => return Ok(hit.is_some()),
-                    None => self.store.root.join(&id.dir).join(rel),
-                },
+        let path = match self.file_at(id, rel)? {
+            FileAt::Missing => return Ok(false),
+            FileAt::Bytes(_) | FileAt::Patched(_) => return Ok(true),
+            FileAt::Live => match self.store.cache.get(id, rel) {
+                Some(hit) => return Ok(hit.is_some()),
+                None => self.store.root.join(&id.dir).join(rel),
             },
+            FileAt::Path(path) => path,
         };
         self.disk()?;
         match fs::symlink_metadata(path) {
@@ -991,8 +1005,14 @@ fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> i
             Change::Large
         }
         FileChange::Patched { ranges, apply } => {
-            patch(store, dest, &ranges, apply, always)?;
-            Change::Large
+            let len = patch(store, dest, &ranges, apply, always)?;
+            match ranges.as_slice() {
+                // The whole file was written (a sorted-set index node): the cache keeps it.
+                [(0, Content::Bytes(b))] if b.len() as u64 == len && len <= SMALL_FILE => {
+                    Change::Written(b.clone())
+                }
+                _ => Change::Large,
+            }
         }
         FileChange::Removed => {
             match fs::remove_file(dest) {
@@ -1005,14 +1025,19 @@ fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> i
 }
 
 /// Writes byte ranges into a live file: in place when `apply` allows it and nobody else can
-/// see the bytes change, otherwise into a copy that atomically replaces the file.
+/// see the bytes change, otherwise into a copy that atomically replaces the file. Returns
+/// the file's new length.
 fn patch(
     store: &Store,
     dest: &Path,
     ranges: &[(u64, Content)],
     apply: Apply,
     always: bool,
-) -> io::Result<()> {
+) -> io::Result<u64> {
+    let mut end = 0;
+    for (offset, data) in ranges {
+        end = end.max(offset + data.len()?);
+    }
     let file = match File::options().read(true).write(true).open(dest) {
         Ok(file) => Some(file),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -1023,15 +1048,17 @@ fn patch(
         // Bytes past the end are read by nobody; bytes before it may be in a reply being
         // streamed, which holds a shared lock (see `Value`).
         let past_end = ranges.iter().all(|(offset, _)| *offset >= meta.len());
+        // A small file is never streamed: it is read whole, under the key's lock.
+        let small = meta.len() <= SMALL_FILE;
         let unread = || flock(file, FlockOperation::NonBlockingLockExclusive).is_ok();
-        if meta.nlink() == 1 && (past_end || unread()) {
+        if meta.nlink() == 1 && (past_end || small || unread()) {
             for (offset, data) in ranges {
                 data.write_into(file, *offset)?;
             }
             if always {
                 file.sync_data()?;
             }
-            return Ok(());
+            return Ok(end.max(meta.len()));
         }
     }
     let base = match file {
@@ -1046,6 +1073,7 @@ fn patch(
         None => Value::Bytes(Bytes::new()),
     };
     let copy = store.staging.copy_of(&base)?;
+    let len = end.max(base.len());
     drop(base);
     for (offset, data) in ranges {
         data.write_into(&copy.file, *offset)?;
@@ -1055,7 +1083,8 @@ fn patch(
     }
     // A plain rename (the old file may be large: not worth recycling). Dropping `copy.path`
     // then finds nothing left to delete.
-    with_parent(dest, || fs::rename(&copy.path, dest))
+    with_parent(dest, || fs::rename(&copy.path, dest))?;
+    Ok(len)
 }
 
 /// Opens a file as a [`Value`]; None when it does not exist. A large file is returned open,

@@ -110,9 +110,16 @@ impl List {
         Ok(value.len() == element.len() as u64 && value.into_bytes()? == element)
     }
 
-    /// The elements from `start` to `stop` (inclusive indexes, `stop` < len).
-    pub fn range(&self, batch: &Batch, start: u64, stop: u64) -> Result<Vec<Value>> {
-        (start..=stop).map(|i| self.get(batch, i)).collect()
+    /// Calls `f` with each element from `start` to `stop` (inclusive indexes, `stop` < len),
+    /// in order, reading one at a time.
+    pub fn range(
+        &self,
+        batch: &Batch,
+        start: u64,
+        stop: u64,
+        mut f: impl FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
+        (start..=stop).try_for_each(|i| f(self.get(batch, i)?))
     }
 
     /// Adds an element at an end.

@@ -95,9 +95,12 @@ pub fn encoding(batch: &Batch, id: &KeyId, meta: &Meta, max: &Thresholds) -> Res
                 return Ok("quicklist");
             }
             let list = List::open(batch, id)?.expect("the key is a list");
-            let elements = list.range(batch, 0, list.len().saturating_sub(1))?;
             // A listpack's header and end (7 bytes), and about 2 bytes of framing per entry.
-            let bytes: u64 = 7 + elements.iter().map(|e| e.len() + 2).sum::<u64>();
+            let mut bytes = 7;
+            list.range(batch, 0, list.len().saturating_sub(1), |element| {
+                bytes += element.len() + 2;
+                Ok(())
+            })?;
             if bytes <= max_bytes {
                 "listpack"
             } else {

@@ -25,7 +25,7 @@ use std::io;
 
 use bytes::Bytes;
 
-use super::batch::{Batch, KeyId};
+use super::batch::{Apply, Batch, KeyId};
 use crate::error::Result;
 
 /// Nodes larger than this many bytes are split.
@@ -188,7 +188,9 @@ impl Node {
             ),
             _ => return Err(corrupt()),
         };
-        if r.at != data.len() || (matches!(node, Node::Inner(_)) && len == 0) {
+        // Zeros may follow the entries: a node rewritten in place over a longer one.
+        let padding = &data[r.at..];
+        if padding.iter().any(|&b| b != 0) || (matches!(node, Node::Inner(_)) && len == 0) {
             return Err(corrupt());
         }
         Ok((node, next_node))
@@ -438,7 +440,8 @@ impl Tree {
         unreachable!("the loop returns")
     }
 
-    /// Up to `count` entries in order from rank `start` (0-based).
+    /// Up to `count` entries in order from rank `start` (0-based). A leaf read only for this
+    /// is not kept, so that reading a whole big set (ZRANGE 0 -1) holds one leaf at a time.
     pub fn range(&mut self, batch: &Batch, start: u64, count: u64) -> Result<Vec<Entry>> {
         let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
         let mut rank = start;
@@ -453,6 +456,10 @@ impl Tree {
             let run = &entries[offset..entries.len().min(offset + wanted)];
             out.extend_from_slice(run);
             rank += run.len() as u64;
+            if leaf != ROOT && !self.dirty.contains(&leaf) {
+                self.nodes.remove(&leaf);
+                self.files.remove(&leaf);
+            }
         }
         Ok(out)
     }
@@ -673,10 +680,19 @@ impl Tree {
         for id in std::mem::take(&mut self.dirty) {
             let next = if id == ROOT { self.next_node } else { 0 };
             let data = self.nodes[&id].encode(next);
-            if self.files.get(&id).is_some_and(|file| file[..] == data[..]) {
-                continue;
+            match self.files.get(&id) {
+                Some(file) if file[..] == data[..] => {}
+                // A node no larger than a page is rewritten in place, padded to its old
+                // length: one write within one page, which no process crash can tear, and
+                // much cheaper than a new file renamed over the old one.
+                Some(file) if file.len() <= NODE_MAX && data.len() <= NODE_MAX => {
+                    let mut data = data;
+                    data.resize(data.len().max(file.len()), 0);
+                    let path = node_path(id);
+                    batch.write_range(&self.key, &path, 0, data.into(), Apply::InPlace)?;
+                }
+                _ => batch.write(&self.key, &node_path(id), data)?,
             }
-            batch.write(&self.key, &node_path(id), data)?;
         }
         Ok(())
     }
@@ -717,6 +733,13 @@ mod tests {
         let mut huge_count = bytes.to_vec();
         huge_count[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(Node::decode(&Bytes::from(huge_count)).is_err());
+        // Zeros after the entries (a node rewritten in place over a longer one) are padding;
+        // anything else is garbage.
+        let mut padded = bytes.to_vec();
+        padded.extend_from_slice(&[0; 40]);
+        assert!(Node::decode(&Bytes::from(padded.clone())).is_ok());
+        *padded.last_mut().unwrap() = 1;
+        assert!(Node::decode(&Bytes::from(padded)).is_err());
     }
 
     #[test]

@@ -248,11 +248,11 @@ fn parse_score(text: &[u8]) -> Result<f64> {
 }
 
 /// Removes and returns up to `count` members from the low end of the sorted set at `id`
-/// (the high end with `max`), in the order popped; nothing when the key is missing. The key
+/// (the high end with `max`), in the order popped; None when the key is missing. The key
 /// goes with its last member. ZPOPMIN, ZPOPMAX and ZMPOP, and their blocking forms, pop here.
-pub fn pop(batch: &mut Batch, id: &KeyId, count: u64, max: bool) -> Result<Vec<Entry>> {
+pub fn pop(batch: &mut Batch, id: &KeyId, count: u64, max: bool) -> Result<Option<Vec<Entry>>> {
     let Some(mut zset) = ZSet::open(batch, id)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let len = zset.len();
     let n = count.min(len);
@@ -263,23 +263,7 @@ pub fn pop(batch: &mut Batch, id: &KeyId, count: u64, max: bool) -> Result<Vec<E
     if max {
         popped.reverse();
     }
-    Ok(popped)
-}
-
-/// The first of `keys` that holds a sorted set, popped as [`pop`] does; None when none
-/// does. A key of another type met before it is WRONGTYPE (as ZMPOP and BZPOPMIN check).
-pub fn pop_first(
-    batch: &mut Batch,
-    keys: &[KeyId],
-    count: u64,
-    max: bool,
-) -> Result<Option<(KeyId, Vec<Entry>)>> {
-    for key in keys {
-        if ZSet::open(batch, key)?.is_some() {
-            return Ok(Some((key.clone(), pop(batch, key, count, max)?)));
-        }
-    }
-    Ok(None)
+    Ok(Some(popped))
 }
 
 /// Replaces whatever `id` holds by a sorted set of `entries` (sorted, members distinct); an
