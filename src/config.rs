@@ -902,6 +902,11 @@ fn keyspace_events(text: &str, _current: &str) -> Result<String, Cow<'static, st
         out.extend("g$lshzxetdn".chars().filter(|&c| set.contains(c)));
     }
     out.extend("KEm".chars().filter(|&c| set.contains(c)));
+    // K or E turns notifications on: refused, rather than accepted and never sent (a client
+    // waiting for one would wait forever).
+    if out.contains(['K', 'E']) {
+        return Err("dredis does not publish keyspace notifications".into());
+    }
     Ok(out)
 }
 
@@ -1088,9 +1093,11 @@ mod tests {
 
     #[test]
     fn special_formats() {
-        assert_eq!(keyspace_events("KEA", ""), Ok("AKE".into()));
-        assert_eq!(keyspace_events("mnKd$gEx", ""), Ok("g$xdnKEm".into()));
-        assert_eq!(keyspace_events("Eg$lshzxetd", ""), Ok("AE".into()));
+        assert_eq!(keyspace_events("A", ""), Ok("A".into()));
+        assert_eq!(keyspace_events("mnd$gx", ""), Ok("g$xdnm".into()));
+        assert_eq!(keyspace_events("g$lshzxetd", ""), Ok("A".into()));
+        assert!(keyspace_events("KEA", "").is_err());
+        assert!(keyspace_events("Ex", "").is_err());
         assert!(keyspace_events("Q", "").is_err());
         assert_eq!(save_points("", ""), Ok(String::new()));
         assert_eq!(save_points("100 10 60 5", ""), Ok("100 10 60 5".into()));

@@ -800,7 +800,7 @@ const SETTABLE: &[(&str, &str, &str)] = &[
     ("slowlog-max-len", "64", "64"),
     ("latency-monitor-threshold", "100", "100"),
     ("busy-reply-threshold", "1000", "1000"),
-    ("notify-keyspace-events", "KEA", "AKE"),
+    ("notify-keyspace-events", "xlg", "glx"),
     ("replica-read-only", "no", "no"),
     ("replica-serve-stale-data", "no", "no"),
     ("min-replicas-to-write", "1", "1"),
@@ -936,6 +936,29 @@ fn config_set_of_what_dredis_cannot_change_accepts_only_the_current_value() {
         let after: Vec<String> = query(&mut con, &["CONFIG", "GET", name]);
         assert_eq!(after, current);
     }
+}
+
+/// Keyspace notifications are not published: turning them on is refused at once, instead
+/// of leaving a client waiting for events that never come.
+#[test]
+fn keyspace_notifications_cannot_be_turned_on() {
+    if skip_in_reference(DREDIS_ONLY) {
+        return;
+    }
+    let server = Server::start();
+    let mut con = server.con();
+    for value in ["KEA", "Ex", "Kg"] {
+        assert_eq!(
+            query_err(
+                &mut con,
+                &["CONFIG", "SET", "notify-keyspace-events", value]
+            ),
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - \
+             dredis does not publish keyspace notifications"
+        );
+    }
+    let current: Vec<String> = query(&mut con, &["CONFIG", "GET", "notify-keyspace-events"]);
+    assert_eq!(current, ["notify-keyspace-events", ""]);
 }
 
 #[test]
