@@ -292,6 +292,26 @@ pub struct Command {
 }
 
 impl Command {
+    /// A command with no subcommands, as most are: one line of a family's table.
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: &'static [Flag],
+        acl: &'static [&'static str],
+        keys: &'static [KeySpec],
+        handler: Handler,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            acl,
+            keys,
+            handler,
+            subcommands: &[],
+        }
+    }
+
     pub fn has(&self, flag: Flag) -> bool {
         self.flags.contains(&flag)
     }

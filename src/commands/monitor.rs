@@ -125,15 +125,14 @@ fn quote(bytes: &[u8], out: &mut String) {
     out.push('"');
 }
 
-pub const COMMANDS: &[Command] = &[Command {
-    name: "monitor",
-    arity: 1,
-    flags: &[Admin, Noscript, Loading, Stale, NoDisk],
-    acl: &["@admin", "@slow", "@dangerous"],
-    keys: NO_KEYS,
-    handler: monitor,
-    subcommands: &[],
-}];
+pub const COMMANDS: &[Command] = &[Command::new(
+    "monitor",
+    1,
+    &[Admin, Noscript, Loading, Stale, NoDisk],
+    &["@admin", "@slow", "@dangerous"],
+    NO_KEYS,
+    monitor,
+)];
 
 #[cfg(test)]
 mod tests {

@@ -403,23 +403,28 @@ impl<'s> Batch<'s> {
     /// Makes `id` a new, empty key described by `meta`, replacing whatever it held.
     pub fn create(&mut self, id: &KeyId, meta: &Meta) -> Result<()> {
         self.note_ttl(id, meta.expire_at_ms.is_some());
-        let staging = &self.store.staging;
-        let dir = staging.new_path("k");
-        fs::create_dir(&dir)?;
-        let result = (|| -> io::Result<()> {
-            self.place(&dir.join("type"), &meta.to_bytes())?;
-            if id.encoded.is_digest() {
-                self.place(&dir.join("name"), &id.key)?;
-            }
-            Ok(())
-        })();
+        let dir = self.stage_key(id, |dir| {
+            fs::create_dir(dir)?;
+            self.place(&dir.join("type"), &meta.to_bytes())
+        })?;
+        self.set_change(id, KeyChange::Replace(Some(dir)));
+        self.created.push((id.clone(), meta.kind));
+        Ok(())
+    }
+
+    /// Builds a key directory for `id` in `tmp/`: `fill` makes it, then a digest-named key
+    /// gets its `name` file. On failure nothing is left behind.
+    fn stage_key(&self, id: &KeyId, fill: impl FnOnce(&Path) -> io::Result<()>) -> Result<PathBuf> {
+        let dir = self.store.staging.new_path("k");
+        let result = fill(&dir).and_then(|()| match id.encoded.is_digest() {
+            true => self.place(&dir.join("name"), &id.key),
+            false => Ok(()),
+        });
         if let Err(e) = result {
             let _ = self.store.trash.discard(&dir);
             return Err(e.into());
         }
-        self.set_change(id, KeyChange::Replace(Some(dir)));
-        self.created.push((id.clone(), meta.kind));
-        Ok(())
+        Ok(dir)
     }
 
     /// The keys this batch created so far, with their types (taken: a second call returns
@@ -489,18 +494,7 @@ impl<'s> Batch<'s> {
             Location::Live(Some(_)) | Location::Gone => return Err(unsupported_sequence()),
         };
         self.disk()?;
-        let staged = self.store.staging.new_path("k");
-        let result = (|| -> io::Result<()> {
-            copy_key_dir(&source, &staged)?;
-            if to.encoded.is_digest() {
-                self.place(&staged.join("name"), &to.key)?;
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = self.store.trash.discard(&staged);
-            return Err(e.into());
-        }
+        let staged = self.stage_key(to, |dir| copy_key_dir(&source, dir))?;
         if let Some(meta) = self.meta(from)? {
             self.created.push((to.clone(), meta.kind));
         }

@@ -162,14 +162,19 @@ impl Cache {
             return self.drop_file(id, rel);
         }
         let cached = self.files(id);
-        let mut files = cached.as_deref().cloned().unwrap_or_else(Files::new);
         if is_node(rel) {
-            let node = Slot::Node(files.generation, rel.into());
-            if cached.is_none() {
-                inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
-            }
-            inner.insert(node, Entry::Node(content));
+            let generation = match cached {
+                Some(files) => files.generation,
+                None => {
+                    let files = Files::new();
+                    let generation = files.generation;
+                    inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
+                    generation
+                }
+            };
+            inner.insert(Slot::Node(generation, rel.into()), Entry::Node(content));
         } else {
+            let mut files = cached.as_deref().cloned().unwrap_or_else(Files::new);
             files.set(rel, content);
             inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
         }
