@@ -27,6 +27,8 @@ use crate::store::Fsync;
 
 /// The Redis version whose semantics dredis implements, reported by INFO and HELLO.
 pub const REDIS_VERSION: &str = "7.2.4";
+/// The same, as Redis's REDIS_VERSION_NUM (0xMMmmpp), for scripts' redis.REDIS_VERSION_NUM.
+pub const REDIS_VERSION_NUM: u32 = 0x0007_0204;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -530,6 +532,11 @@ impl Settings {
             Slot::Number(n) => n.load(Ordering::Relaxed) as i64,
             Slot::Text(_) => unreachable!("{} is not a number", p.param().name),
         }
+    }
+
+    /// lua-time-limit: how long a script runs before other clients get -BUSY.
+    pub fn busy_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.int(P::BusyReplyThreshold).max(0) as u64)
     }
 
     /// A yes/no parameter.

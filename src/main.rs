@@ -12,6 +12,7 @@ mod glob;
 mod long_double;
 mod number;
 mod protocol;
+mod scripting;
 mod server;
 mod store;
 
@@ -90,6 +91,7 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             config.fsync.name()
         );
         let server = Arc::new(server::Server::new(store, config));
+        server.scripting.open_functions(&server.store)?;
         let expirer = server.clone();
         std::thread::Builder::new()
             .name("dredis-expire".into())

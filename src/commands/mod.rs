@@ -21,6 +21,7 @@ mod lists;
 mod monitor;
 mod pops;
 mod pubsub;
+mod scripting;
 mod server;
 mod sets;
 mod strings;
@@ -72,7 +73,12 @@ impl<'s> Ctx<'_, 's> {
     /// A builder for an aggregate reply that may be too large for memory (SMEMBERS, HGETALL,
     /// LRANGE, KEYS...): it moves to a temp file once it grows.
     pub fn collector(&self, kind: Aggregate) -> Collector<'s> {
-        Collector::new(kind, self.session.resp == 3, self.server.store.tmp_dir())
+        let collector = Collector::new(kind, self.session.resp == 3, self.server.store.tmp_dir());
+        if self.session.in_script {
+            collector.in_memory()
+        } else {
+            collector
+        }
     }
 
     /// For a blocking command (BLPOP...) that found nothing to serve: the client waits until
@@ -353,6 +359,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         lists::COMMANDS,
         monitor::COMMANDS,
         pubsub::COMMANDS,
+        scripting::COMMANDS,
         server::COMMANDS,
         sets::COMMANDS,
         strings::COMMANDS,
@@ -542,7 +549,8 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     }
     let on_connection = thread == Thread::Connection;
     let no_disk = command.has(Flag::NoDisk);
-    let cache_read = command.has(Flag::Readonly) && !command.keys.is_empty();
+    let cache_read =
+        command.has(Flag::Readonly) && !command.keys.is_empty() && !command.has(Flag::Exclusive);
     if on_connection
         && (!(no_disk || cache_read) || argv.iter().any(|a| matches!(a, Arg::Spilled(_))))
     {
@@ -567,12 +575,20 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         _ if no_disk || already_locked || key_names.is_empty() && !command.has(Flag::Exclusive) => {
             None
         }
-        _ if command.has(Flag::Exclusive) => Some(store.locks.lock_all()),
         _ if on_connection => match store.locks.try_read(keys) {
             Some(guard) => Some(guard),
             None => return Outcome::NeedsDisk(argv),
         },
-        _ => Some(store.locks.lock(keys, command.has(Flag::Write))),
+        // A script holds every lock while it runs: a command waiting for one gives up with
+        // -BUSY once the script has run past lua-time-limit.
+        _ => {
+            let keys = (!command.has(Flag::Exclusive)).then_some(keys);
+            let busy = || busy_error(server, command);
+            match store.locks.lock_unless(keys, command.has(Flag::Write), busy) {
+                Ok(guard) => Some(guard),
+                Err(error) => return reject(Error::reply(error), Some(full_name)),
+            }
+        }
     };
     // A cache-only attempt may fail half-way, a blocking command may wait: keep the
     // arguments to run it again. (A blocking command's arguments other than its keys are
@@ -683,9 +699,22 @@ fn admit(
             "ERR Command not allowed inside a transaction",
         )));
     }
+    if let Some(busy) = busy_error(server, command) {
+        return Err(refuse(Error::reply(busy)));
+    }
     pubsub::check_context(session, full_name).map_err(refuse)?;
     monitor::check_context(session, command).map_err(refuse)?;
     Ok((command, full_name))
+}
+
+/// The -BUSY error for a command that may not run while a script is past lua-time-limit.
+fn busy_error(server: &Server, command: &Command) -> Option<&'static str> {
+    if command.has(Flag::AllowBusy) {
+        return None;
+    }
+    server
+        .scripting
+        .busy(server.config.settings.busy_limit())
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

@@ -39,25 +39,6 @@ fn flushdb(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
-/// FUNCTION FLUSH [ASYNC|SYNC]: delete every function library. dredis runs no scripts, so
-/// there is never a library to delete: the command checks its argument and answers OK, as
-/// Redis does on a server without functions (test suites and tools call it to reset a server).
-fn function_flush(_: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    if args.remaining() > 1 {
-        // Redis echoes the subcommand as typed; the cursor only has what follows it.
-        return Err(Error::reply(
-            "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
-        ));
-    }
-    if args.eat("ASYNC") || args.eat("SYNC") || args.is_empty() {
-        Ok(Reply::ok())
-    } else {
-        Err(Error::reply(
-            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-        ))
-    }
-}
-
 /// DBSIZE: the number of keys in the current database.
 fn dbsize(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Ok(Reply::Int(ctx.store().dbsize(ctx.session.db)? as i64))
@@ -66,13 +47,23 @@ fn dbsize(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: stop the server cleanly; the connection closes
 /// without a reply, as in Redis.
 fn shutdown(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
+    let mut nosave = false;
     while !args.is_empty() {
         match args.word()?.as_str() {
-            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
+            "NOSAVE" => nosave = true,
+            "SAVE" | "NOW" | "FORCE" => {}
             "ABORT" => return Err(Error::reply("ERR No shutdown in progress.")),
             _ => return Err(Error::syntax()),
         }
     }
+    // Past lua-time-limit, only SHUTDOWN NOSAVE ends a script (a write it made stays).
+    let scripting = &ctx.server.scripting;
+    if let Some(busy) = scripting.busy(ctx.server.config.settings.busy_limit()) {
+        if !nosave {
+            return Err(Error::reply(busy));
+        }
+    }
+    scripting.abort();
     tracing::info!("user requested shutdown...");
     ctx.server.shut_down();
     ctx.session.close = Some(Close::Now);
@@ -252,6 +243,8 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             let total = system_memory();
             let maxmemory = settings.show(P::Maxmemory);
             let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+            // While a script runs its interpreter is busy: 0 then.
+            let (lua_memory, cached_scripts) = ctx.server.scripting.eval_memory().unwrap_or((0, 0));
             vec![
                 kv("used_memory", memory.used),
                 kv("used_memory_human", human_bytes(memory.used)),
@@ -265,7 +258,8 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                 ),
                 kv("total_system_memory", total),
                 kv("total_system_memory_human", human_bytes(total)),
-                kv("used_memory_lua", 0),
+                kv("used_memory_lua", lua_memory),
+                kv("number_of_cached_scripts", cached_scripts),
                 kv("maxmemory", &maxmemory),
                 kv(
                     "maxmemory_human",
@@ -840,22 +834,6 @@ pub const COMMANDS: &[Command] = &[
         NO_KEYS,
         flushdb,
     ),
-    Command {
-        name: "function",
-        arity: -2,
-        flags: &[],
-        acl: &["@slow"],
-        keys: NO_KEYS,
-        handler: super::container,
-        subcommands: &[Command::new(
-            "flush",
-            -2,
-            &[Write, Noscript],
-            &["@write", "@slow", "@scripting"],
-            NO_KEYS,
-            function_flush,
-        )],
-    },
     Command::new(
         "dbsize",
         1,

@@ -46,6 +46,8 @@ pub struct Collector<'a> {
     held: usize,
     spool: Option<BufWriter<File>>,
     elements: usize,
+    /// Payload bytes held in memory before spooling.
+    threshold: usize,
 }
 
 impl<'a> Collector<'a> {
@@ -59,7 +61,14 @@ impl<'a> Collector<'a> {
             held: 0,
             spool: None,
             elements: 0,
+            threshold: SPOOL_THRESHOLD,
         }
+    }
+
+    /// Never spools: for replies read by a script, which needs them whole.
+    pub fn in_memory(mut self) -> Collector<'a> {
+        self.threshold = usize::MAX;
+        self
     }
 
     /// Adds an element (for a map or pairs: a key, then its value).
@@ -71,7 +80,7 @@ impl<'a> Collector<'a> {
         }
         self.held += weight(&item);
         self.items.push(item);
-        if self.held > SPOOL_THRESHOLD {
+        if self.held > self.threshold {
             let mut spool = BufWriter::new(tempfile::tempfile_in(self.tmp)?);
             for (i, item) in std::mem::take(&mut self.items).into_iter().enumerate() {
                 write_item(&mut spool, item, self.resp3, self.opens_pair(i))?;

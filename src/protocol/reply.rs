@@ -52,6 +52,10 @@ pub enum Reply {
     Double(f64),
     /// RESP3 verbatim text; a bulk string in RESP2.
     Verbatim(Bytes),
+    /// RESP3 boolean; 1 or 0 in RESP2 (only scripts reply with one).
+    Bool(bool),
+    /// RESP3 big number; a bulk string in RESP2 (only scripts reply with one).
+    BigNumber(Bytes),
     /// Out-of-band data (pub/sub messages): a RESP3 push frame, an array in RESP2.
     Push(Vec<Reply>),
     /// An aggregate too large for memory, encoded into a file (see `collect`).
@@ -73,6 +77,16 @@ impl Reply {
     /// A bulk string, or nil when absent.
     pub fn bulk_or_nil(data: Option<impl Into<Bytes>>) -> Reply {
         data.map_or(Reply::Nil, |d| Reply::Bulk(d.into()))
+    }
+}
+
+impl StoredValue {
+    /// The whole value in memory, for the few readers that need it so (scripts).
+    pub fn read_all(mut self) -> std::io::Result<Bytes> {
+        use std::io::Read;
+        let mut data = Vec::with_capacity(self.len as usize);
+        (&mut self.file).take(self.len).read_to_end(&mut data)?;
+        Ok(data.into())
     }
 }
 
@@ -182,7 +196,8 @@ fn scalar2(reply: &Reply, buf: &mut BytesMut) {
         Reply::Status(s) => Frame2::SimpleString(s.as_bytes()),
         Reply::Error(e) => Frame2::Error(e),
         Reply::Int(n) => Frame2::Integer(*n),
-        Reply::Bulk(b) | Reply::Verbatim(b) => Frame2::BulkString(b),
+        Reply::Bulk(b) | Reply::Verbatim(b) | Reply::BigNumber(b) => Frame2::BulkString(b),
+        Reply::Bool(b) => Frame2::Integer(i64::from(*b)),
         Reply::Nil | Reply::NilArray => Frame2::Null,
         Reply::Double(d) => {
             text = format_f64(*d);
@@ -214,6 +229,14 @@ fn scalar3(reply: &Reply, buf: &mut BytesMut) {
         Reply::Verbatim(b) => Frame3::VerbatimString {
             data: b,
             format: VerbatimStringFormat::Text,
+            attributes: None,
+        },
+        Reply::Bool(b) => Frame3::Boolean {
+            data: *b,
+            attributes: None,
+        },
+        Reply::BigNumber(n) => Frame3::BigNumber {
+            data: n,
             attributes: None,
         },
         Reply::Nil | Reply::NilArray => Frame3::Null,

@@ -20,6 +20,7 @@ pub use stats::Stats;
 
 use crate::commands::Transaction;
 use crate::config::{Config, P};
+use crate::scripting::Scripting;
 use crate::store::watch::WatchSet;
 use crate::store::Store;
 use pubsub::{PubSub, Subscriptions};
@@ -35,6 +36,8 @@ pub struct Server {
     pub blocking: Arc<Blocking>,
     pub stats: Stats,
     pub slowlog: SlowLog,
+    /// Lua: the script cache, function libraries, the script running.
+    pub scripting: Scripting,
     pub started: Instant,
     /// Unix time of the start, in seconds: LASTSAVE until snapshots exist.
     pub started_unix: i64,
@@ -60,6 +63,7 @@ impl Server {
             blocking: Arc::default(),
             stats: Stats::new(crate::commands::full_names()),
             slowlog: SlowLog::default(),
+            scripting: Scripting::default(),
             started: Instant::now(),
             started_unix: crate::store::now_ms() / 1000,
             run_id,
@@ -114,6 +118,9 @@ pub struct Session {
     /// True while EXEC runs the queued commands: they take no key locks (EXEC holds them
     /// all) and never block.
     pub in_transaction: bool,
+    /// True while a script's redis.call runs a command (with `in_transaction` set too):
+    /// replies stay in memory, for the script to read.
+    pub in_script: bool,
     /// The keys of WATCH.
     pub watched: WatchSet,
     /// Channels and patterns subscribed to, and MONITOR.
@@ -160,6 +167,7 @@ impl Session {
             close: None,
             multi: None,
             in_transaction: false,
+            in_script: false,
             watched: WatchSet::new(server.store.watches.clone()),
             subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),
             replies: Replies::On,

@@ -51,13 +51,53 @@ impl KeyLocks {
         keys: impl IntoIterator<Item = (usize, K)>,
         write: bool,
     ) -> Guard<'a> {
+        let global = self.global.read();
+        self.lock_stripes(global, keys, write)
+    }
+
+    /// Locks the given keys (all of them, exclusively, when `keys` is None), unless
+    /// `give_up` gives a reason to stop waiting first: it is asked every few milliseconds
+    /// while everything is held by someone else (a script).
+    pub fn lock_unless<'a, K: AsRef<[u8]>, E>(
+        &'a self,
+        keys: Option<impl IntoIterator<Item = (usize, K)>>,
+        write: bool,
+        give_up: impl Fn() -> Option<E>,
+    ) -> Result<Guard<'a>, E> {
+        let patience = std::time::Duration::from_millis(5);
+        let global = loop {
+            match keys {
+                None => {
+                    if let Some(all) = self.global.try_write_for(patience) {
+                        return Ok(Guard::Exclusive(all));
+                    }
+                }
+                Some(_) => {
+                    if let Some(global) = self.global.try_read_for(patience) {
+                        break global;
+                    }
+                }
+            }
+            if let Some(reason) = give_up() {
+                return Err(reason);
+            }
+        };
+        let keys = keys.expect("only key locks get here");
+        Ok(self.lock_stripes(global, keys, write))
+    }
+
+    fn lock_stripes<'a, K: AsRef<[u8]>>(
+        &'a self,
+        global: RwLockReadGuard<'a, ()>,
+        keys: impl IntoIterator<Item = (usize, K)>,
+        write: bool,
+    ) -> Guard<'a> {
         let mut stripes: Vec<usize> = keys
             .into_iter()
             .map(|(db, k)| self.stripe(db, k.as_ref()))
             .collect();
         stripes.sort_unstable();
         stripes.dedup();
-        let global = self.global.read();
         let (mut read, mut written) = (Vec::new(), Vec::new());
         for s in stripes {
             if write {
@@ -96,10 +136,6 @@ impl KeyLocks {
         })
     }
 
-    /// Locks everything: no other command runs until the guard is dropped.
-    pub fn lock_all(&self) -> Guard<'_> {
-        Guard::Exclusive(self.global.write())
-    }
 }
 
 #[cfg(test)]

@@ -207,6 +207,11 @@ impl Store {
         self.databases
     }
 
+    /// Whether every change is made durable before its reply (`--fsync always`).
+    pub fn fsync_always(&self) -> bool {
+        self.fsync == Fsync::Always
+    }
+
     /// Where large request arguments are spilled: inside the data directory, so that moving
     /// one into place is a rename.
     pub fn tmp_dir(&self) -> &Path {
