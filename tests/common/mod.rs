@@ -435,6 +435,23 @@ impl Raw {
         }
     }
 
+    /// Sends a command again and again (every few milliseconds) until its reply is `expected`;
+    /// panics with the last reply when that takes longer than the harness's patience.
+    pub fn call_until<A: AsRef<[u8]>>(&mut self, args: &[A], expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let reply = self.call(args);
+            if reply == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still {reply:?} instead of {expected:?} after {PATIENCE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Everything until the server closes the connection (panics if it stays open).
     pub fn read_to_end(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
