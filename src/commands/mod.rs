@@ -584,7 +584,10 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
         _ => {
             let keys = (!command.has(Flag::Exclusive)).then_some(keys);
             let busy = || busy_error(server, command);
-            match store.locks.lock_unless(keys, command.has(Flag::Write), busy) {
+            match store
+                .locks
+                .lock_unless(keys, command.has(Flag::Write), busy)
+            {
                 Ok(guard) => Some(guard),
                 Err(error) => return reject(Error::reply(error), Some(full_name)),
             }
@@ -712,9 +715,7 @@ fn busy_error(server: &Server, command: &Command) -> Option<&'static str> {
     if command.has(Flag::AllowBusy) {
         return None;
     }
-    server
-        .scripting
-        .busy(server.config.settings.busy_limit())
+    server.scripting.busy(server.config.settings.busy_limit())
 }
 
 /// A copy of arguments that are all in memory (cheap: the bytes are shared).

@@ -114,7 +114,9 @@ fn script_exists(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// SCRIPT FLUSH [ASYNC|SYNC]: empties the script cache.
 fn script_flush(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     if !flush_mode(args) {
-        return Err(Error::reply("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+        return Err(Error::reply(
+            "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
+        ));
     }
     ctx.server.scripting.flush();
     Ok(Reply::ok())
@@ -188,9 +190,10 @@ fn function_delete(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// FUNCTION FLUSH [ASYNC|SYNC]: deletes every library.
 fn function_flush(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     if args.remaining() > 1 {
-        // Redis echoes the subcommand as typed; the cursor only has what follows it.
+        // Redis echoes the subcommand as typed; the cursor only has what follows it, so
+        // this says it as clients send it.
         return Err(Error::reply(
-            "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
+            "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
         ));
     }
     if !flush_mode(args) {
@@ -275,8 +278,22 @@ fn function_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
 const SCRIPTING: &[&str] = &["@slow", "@scripting"];
 
 pub const COMMANDS: &[Command] = &[
-    Command::new("eval", -3, &[Noscript, Stale, Exclusive], SCRIPTING, COUNTED_KEYS, eval),
-    Command::new("evalsha", -3, &[Noscript, Stale, Exclusive], SCRIPTING, COUNTED_KEYS, evalsha),
+    Command::new(
+        "eval",
+        -3,
+        &[Noscript, Stale, Exclusive],
+        SCRIPTING,
+        COUNTED_KEYS,
+        eval,
+    ),
+    Command::new(
+        "evalsha",
+        -3,
+        &[Noscript, Stale, Exclusive],
+        SCRIPTING,
+        COUNTED_KEYS,
+        evalsha,
+    ),
     Command::new(
         "eval_ro",
         -3,
@@ -293,7 +310,14 @@ pub const COMMANDS: &[Command] = &[
         COUNTED_KEYS,
         evalsha_ro,
     ),
-    Command::new("fcall", -3, &[Noscript, Stale, Exclusive], SCRIPTING, COUNTED_KEYS, fcall),
+    Command::new(
+        "fcall",
+        -3,
+        &[Noscript, Stale, Exclusive],
+        SCRIPTING,
+        COUNTED_KEYS,
+        fcall,
+    ),
     Command::new(
         "fcall_ro",
         -3,
@@ -310,8 +334,22 @@ pub const COMMANDS: &[Command] = &[
         keys: NO_KEYS,
         handler: super::container,
         subcommands: &[
-            Command::new("exists", -3, &[Noscript, Exclusive], SCRIPTING, NO_KEYS, script_exists),
-            Command::new("flush", -2, &[Noscript, Exclusive], SCRIPTING, NO_KEYS, script_flush),
+            Command::new(
+                "exists",
+                -3,
+                &[Noscript, Exclusive],
+                SCRIPTING,
+                NO_KEYS,
+                script_exists,
+            ),
+            Command::new(
+                "flush",
+                -2,
+                &[Noscript, Exclusive],
+                SCRIPTING,
+                NO_KEYS,
+                script_flush,
+            ),
             Command::new(
                 "kill",
                 2,
@@ -320,8 +358,22 @@ pub const COMMANDS: &[Command] = &[
                 NO_KEYS,
                 script_kill,
             ),
-            Command::new("load", 3, &[Noscript, Stale, Exclusive], SCRIPTING, NO_KEYS, script_load),
-            Command::new("help", 2, &[Loading, Stale, NoDisk], SCRIPTING, NO_KEYS, script_help),
+            Command::new(
+                "load",
+                3,
+                &[Noscript, Stale, Exclusive],
+                SCRIPTING,
+                NO_KEYS,
+                script_load,
+            ),
+            Command::new(
+                "help",
+                2,
+                &[Loading, Stale, NoDisk],
+                SCRIPTING,
+                NO_KEYS,
+                script_help,
+            ),
         ],
     },
     Command {
@@ -348,7 +400,14 @@ pub const COMMANDS: &[Command] = &[
                 NO_KEYS,
                 function_flush,
             ),
-            Command::new("help", 2, &[Loading, Stale, NoDisk], SCRIPTING, NO_KEYS, function_help),
+            Command::new(
+                "help",
+                2,
+                &[Loading, Stale, NoDisk],
+                SCRIPTING,
+                NO_KEYS,
+                function_help,
+            ),
             Command::new(
                 "kill",
                 2,
@@ -357,7 +416,14 @@ pub const COMMANDS: &[Command] = &[
                 NO_KEYS,
                 function_kill,
             ),
-            Command::new("list", -2, &[Noscript, Exclusive], SCRIPTING, NO_KEYS, function_list),
+            Command::new(
+                "list",
+                -2,
+                &[Noscript, Exclusive],
+                SCRIPTING,
+                NO_KEYS,
+                function_list,
+            ),
             Command::new(
                 "load",
                 -3,

@@ -41,6 +41,8 @@ struct Library {
 }
 
 struct Function {
+    /// As registered (the map's key is lower-case: FCALL finds it in any case).
+    name: String,
     library: String,
     description: Option<Bytes>,
     flags: ScriptFlags,
@@ -59,7 +61,12 @@ impl Default for Functions {
 
 /// The registry name of a function's callback.
 fn registry_name(function: &str) -> String {
-    format!("__function__{function}")
+    format!("__function__{}", function.to_ascii_lowercase())
+}
+
+/// Function names are case-insensitive, as Redis's function dictionary.
+fn key(function: &str) -> String {
+    function.to_ascii_lowercase()
 }
 
 impl Functions {
@@ -107,7 +114,7 @@ impl Functions {
                 .iter()
                 .find(|f| {
                     self.functions
-                        .get(&f.name)
+                        .get(&key(&f.name))
                         .is_some_and(|existing| existing.library != name)
                 })
                 .map(|f| format!("Function {} already exists", f.name))
@@ -130,8 +137,9 @@ impl Functions {
             self.lua.install(&function, &registry_name(&function.name));
             names.push(function.name.clone());
             self.functions.insert(
-                function.name.clone(),
+                key(&function.name),
                 Function {
+                    name: function.name.clone(),
                     library: name.to_string(),
                     description: function.description.clone(),
                     flags: function.flags,
@@ -155,7 +163,7 @@ impl Functions {
         };
         for function in library.functions {
             self.lua.remove(&registry_name(&function));
-            self.functions.remove(&function);
+            self.functions.remove(&key(&function));
         }
         true
     }
@@ -185,8 +193,8 @@ impl Functions {
 
     /// The registry name and flags of function `name`, for FCALL.
     pub fn find(&self, name: &[u8]) -> Result<(String, ScriptFlags)> {
-        let name = String::from_utf8_lossy(name);
-        match self.functions.get(name.as_ref()) {
+        let name = key(&String::from_utf8_lossy(name));
+        match self.functions.get(&name) {
             Some(function) => Ok((registry_name(&name), function.flags)),
             None => Err(Error::reply("ERR Function not found")),
         }
@@ -216,7 +224,10 @@ impl Functions {
                         (Reply::bulk("functions"), self.describe(library)),
                     ];
                     if with_code {
-                        fields.push((Reply::bulk("library_code"), Reply::Bulk(library.code.clone())));
+                        fields.push((
+                            Reply::bulk("library_code"),
+                            Reply::Bulk(library.code.clone()),
+                        ));
                     }
                     Reply::Map(fields)
                 })
@@ -229,10 +240,10 @@ impl Functions {
             library
                 .functions
                 .iter()
-                .filter_map(|name| Some((name, self.functions.get(name)?)))
-                .map(|(name, function)| {
+                .filter_map(|name| self.functions.get(&key(name)))
+                .map(|function| {
                     Reply::Map(vec![
-                        (Reply::bulk("name"), Reply::bulk(name.clone())),
+                        (Reply::bulk("name"), Reply::bulk(function.name.clone())),
                         (
                             Reply::bulk("description"),
                             Reply::bulk_or_nil(function.description.clone()),
@@ -291,12 +302,14 @@ fn metadata(code: &[u8]) -> std::result::Result<(String, &[u8]), String> {
         .iter()
         .position(|&b| b == b'\n')
         .ok_or("Invalid library metadata")?;
-    let line = String::from_utf8_lossy(&code[..end]);
-    let mut parts = line.split_ascii_whitespace();
-    let engine = parts
-        .next()
-        .map(|e| e[2..].to_string())
-        .ok_or("Invalid library metadata")?;
+    let parts: Vec<String> = crate::protocol::split_inline(&code[..end])
+        .filter(|parts| !parts.is_empty())
+        .ok_or("Invalid library metadata")?
+        .iter()
+        .map(|part| String::from_utf8_lossy(part.as_bytes().unwrap_or_default()).into_owned())
+        .collect();
+    let mut parts = parts.into_iter();
+    let engine = parts.next().unwrap_or_default()[2..].to_string();
     let mut name = None;
     for part in parts {
         match part.get(..5) {
@@ -329,8 +342,14 @@ mod tests {
     fn metadata_is_read_as_redis_reads_it() {
         let (name, body) = metadata(b"#!lua name=mylib\nreturn 1").unwrap();
         assert_eq!((name.as_str(), body), ("mylib", &b"\nreturn 1"[..]));
-        assert_eq!(metadata(b"return 1").unwrap_err(), "Missing library metadata");
-        assert_eq!(metadata(b"#!lua name=x").unwrap_err(), "Invalid library metadata");
+        assert_eq!(
+            metadata(b"return 1").unwrap_err(),
+            "Missing library metadata"
+        );
+        assert_eq!(
+            metadata(b"#!lua name=x").unwrap_err(),
+            "Invalid library metadata"
+        );
         assert_eq!(
             metadata(b"#!lua\n").unwrap_err(),
             "Library name was not given"
@@ -351,13 +370,17 @@ mod tests {
     #[test]
     fn libraries_load_replace_and_delete() {
         let mut functions = Functions::default();
-        let code = Bytes::from_static(b"#!lua name=lib\nredis.register_function('f', function() return 1 end)");
+        let code = Bytes::from_static(
+            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+        );
         assert_eq!(functions.load(code.clone(), false).unwrap(), "lib");
         let again = functions.load(code.clone(), false).unwrap_err();
         assert_eq!(again.reply_text(), "ERR Library 'lib' already exists");
         functions.load(code, true).unwrap();
         assert!(functions.find(b"f").is_ok());
-        let clash = Bytes::from_static(b"#!lua name=other\nredis.register_function('f', function() return 2 end)");
+        let clash = Bytes::from_static(
+            b"#!lua name=other\nredis.register_function('f', function() return 2 end)",
+        );
         assert_eq!(
             functions.load(clash, false).unwrap_err().reply_text(),
             "ERR Function f already exists"

@@ -56,11 +56,40 @@ thread_local! {
 
 /// The globals a script may define at load time, from Redis's allow lists.
 const ALLOWED_GLOBALS: &[&str] = &[
-    "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis",
-    "__redis__err__handler", "xpcall", "tostring", "setmetatable", "next", "assert",
-    "tonumber", "rawequal", "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine",
-    "type", "_G", "select", "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs",
-    "_VERSION", "load", "error", "debug",
+    "string",
+    "cjson",
+    "bit",
+    "cmsgpack",
+    "math",
+    "table",
+    "struct",
+    "redis",
+    "__redis__err__handler",
+    "xpcall",
+    "tostring",
+    "setmetatable",
+    "next",
+    "assert",
+    "tonumber",
+    "rawequal",
+    "collectgarbage",
+    "getmetatable",
+    "rawset",
+    "pcall",
+    "coroutine",
+    "type",
+    "_G",
+    "select",
+    "unpack",
+    "gcinfo",
+    "pairs",
+    "rawget",
+    "loadstring",
+    "ipairs",
+    "_VERSION",
+    "load",
+    "error",
+    "debug",
 ];
 
 /// Redis's error handler for script runs: turns any error into `{err=...}` and notes where it
@@ -226,10 +255,18 @@ impl Interpreter {
                 c"@user_function".as_ptr(),
             ) != 0
             {
-                Err(format!("Error compiling function: {}", string_at(state, -1)))
+                Err(format!(
+                    "Error compiling function: {}",
+                    string_at(state, -1)
+                ))
             } else {
                 LOADING.with(|l| *l.borrow_mut() = Some((std::time::Instant::now(), Vec::new())));
-                ffi::lua_sethook(state, Some(load_timeout_hook), ffi::LUA_MASKCOUNT, HOOK_EVERY);
+                ffi::lua_sethook(
+                    state,
+                    Some(load_timeout_hook),
+                    ffi::LUA_MASKCOUNT,
+                    HOOK_EVERY,
+                );
                 let failed = ffi::lua_pcall(state, 0, 0, 0) != 0;
                 ffi::lua_sethook(state, None, 0, 0);
                 let registered = LOADING.with(|l| l.borrow_mut().take()).map(|(_, r)| r);
@@ -283,6 +320,7 @@ impl Interpreter {
         // SAFETY: the closure only reads the state pointer, which lives as long as `lua`.
         unsafe {
             let _ = lua.exec_raw::<()>((), |s| state = s);
+            clear_globals(state);
         }
         Interpreter {
             _lua: lua,
@@ -296,8 +334,7 @@ impl Interpreter {
     pub fn compile(&mut self, name: &str, chunk: &CStr, body: &[u8]) -> Result<(), String> {
         let state = self.state;
         unsafe {
-            if ffi::luaL_loadbuffer(state, body.as_ptr().cast(), body.len(), chunk.as_ptr()) != 0
-            {
+            if ffi::luaL_loadbuffer(state, body.as_ptr().cast(), body.len(), chunk.as_ptr()) != 0 {
                 let message = string_at(state, -1);
                 ffi::lua_settop(state, 0);
                 return Err(message);
@@ -655,6 +692,23 @@ unsafe fn push_array(state: *mut lua_State, items: &[Bytes]) {
     for (i, item) in items.iter().enumerate() {
         push_bytes(state, item);
         ffi::lua_rawseti(state, -2, (i + 1) as _);
+    }
+}
+
+/// Empties the globals: mlua opens the base library in every state, and Redis's sandbox
+/// starts from nothing (its allow list then keeps `loadfile`, `dofile` and `print` out).
+unsafe fn clear_globals(state: *mut lua_State) {
+    // Libraries register themselves through `_LOADED` too: forget mlua's.
+    ffi::lua_pushnil(state);
+    ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, c"_LOADED".as_ptr());
+    loop {
+        ffi::lua_pushnil(state);
+        if ffi::lua_next(state, ffi::LUA_GLOBALSINDEX) == 0 {
+            return;
+        }
+        ffi::lua_settop(state, -2);
+        ffi::lua_pushnil(state);
+        ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
     }
 }
 
@@ -1104,7 +1158,10 @@ unsafe fn push_missing_global_message(state: *mut lua_State) {
     };
     ffi::lua_settop(state, 0);
     ffi::luaL_where(state, 1);
-    push_bytes(state, b"Script attempted to access nonexistent global variable '");
+    push_bytes(
+        state,
+        b"Script attempted to access nonexistent global variable '",
+    );
     push_bytes(state, &name);
     push_bytes(state, b"'");
     ffi::lua_concat(state, 4);
@@ -1139,8 +1196,7 @@ unsafe extern "C-unwind" fn register_function(state: *mut lua_State) -> c_int {
 
 /// Reads register_function's arguments and records the function; the error text otherwise.
 unsafe fn read_registration(state: *mut lua_State) -> Result<(), &'static str> {
-    let argc = ffi::lua_gettop(state);
-    let (name, description, flags) = match argc {
+    let (name, description, flags, reference) = match ffi::lua_gettop(state) {
         1 => read_named_registration(state)?,
         2 => {
             if ffi::lua_isstring(state, 1) == 0 {
@@ -1150,26 +1206,28 @@ unsafe fn read_registration(state: *mut lua_State) -> Result<(), &'static str> {
                 return Err("second argument to redis.register_function must be a function");
             }
             let name = string_at(state, 1);
-            ffi::lua_settop(state, 2);
-            (name, None, super::ScriptFlags::default())
+            let reference = ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX);
+            (name, None, super::ScriptFlags::default(), reference)
         }
         _ => return Err("wrong number of arguments to redis.register_function"),
     };
-    // The callback is on top of the stack.
     let valid_name =
         !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     let duplicate = LOADING.with(|l| {
-        l.borrow()
-            .as_ref()
-            .is_some_and(|(_, r)| r.iter().any(|f| f.name == name))
+        l.borrow().as_ref().is_some_and(|(_, registered)| {
+            registered
+                .iter()
+                .any(|f| f.name.eq_ignore_ascii_case(&name))
+        })
     });
-    if !valid_name {
-        return Err("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+    if !valid_name || duplicate {
+        ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, reference);
+        return Err(if duplicate {
+            "Function already exists in the library"
+        } else {
+            "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+        });
     }
-    if duplicate {
-        return Err("Function already exists in the library");
-    }
-    let reference = ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX);
     LOADING.with(|l| {
         if let Some((_, registered)) = l.borrow_mut().as_mut() {
             registered.push(Registered {
@@ -1183,22 +1241,42 @@ unsafe fn read_registration(state: *mut lua_State) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The table form of register_function; leaves the callback on top of the stack.
+/// The named arguments of register_function's table form; the callback is taken into the
+/// registry (a reference).
 unsafe fn read_named_registration(
     state: *mut lua_State,
-) -> Result<(String, Option<Bytes>, super::ScriptFlags), &'static str> {
+) -> Result<(String, Option<Bytes>, super::ScriptFlags, c_int), &'static str> {
     if ffi::lua_istable(state, 1) == 0 {
         return Err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
     }
+    let mut callback = None;
+    match (read_named_arguments(state, &mut callback), callback) {
+        (Ok((name, description, flags)), Some(reference)) => {
+            Ok((name, description, flags, reference))
+        }
+        (read, callback) => {
+            if let Some(reference) = callback {
+                ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, reference);
+            }
+            Err(read
+                .err()
+                .unwrap_or("redis.register_function must get a callback argument"))
+        }
+    }
+}
+
+/// Walks the table of named arguments (Redis's `luaRegisterFunctionReadNamedArgs`).
+unsafe fn read_named_arguments(
+    state: *mut lua_State,
+    callback: &mut Option<c_int>,
+) -> Result<(String, Option<Bytes>, super::ScriptFlags), &'static str> {
     let (mut name, mut description, mut flags) = (None, None, super::ScriptFlags::default());
-    let mut callback = false;
     ffi::lua_pushnil(state);
     while ffi::lua_next(state, 1) != 0 {
         if ffi::lua_isstring(state, -2) == 0 {
             return Err("named argument key given to redis.register_function is not a string");
         }
-        let key = string_at(state, -2).to_ascii_lowercase();
-        match key.as_str() {
+        match string_at(state, -2).to_ascii_lowercase().as_str() {
             "function_name" => {
                 if ffi::lua_isstring(state, -1) == 0 {
                     return Err(
@@ -1221,10 +1299,12 @@ unsafe fn read_named_registration(
                         "callback argument given to redis.register_function must be a function",
                     );
                 }
-                // Kept at index 2 for the caller.
-                ffi::lua_pushvalue(state, -1);
-                ffi::lua_replace(state, 2);
-                callback = true;
+                // luaL_ref pops the value: the key is left for lua_next.
+                let reference = ffi::luaL_ref(state, ffi::LUA_REGISTRYINDEX);
+                if let Some(old) = callback.replace(reference) {
+                    ffi::luaL_unref(state, ffi::LUA_REGISTRYINDEX, old);
+                }
+                continue;
             }
             "flags" => {
                 if ffi::lua_istable(state, -1) == 0 {
@@ -1237,10 +1317,6 @@ unsafe fn read_named_registration(
         ffi::lua_settop(state, -2);
     }
     let name = name.ok_or("redis.register_function must get a function name argument")?;
-    if !callback {
-        return Err("redis.register_function must get a callback argument");
-    }
-    ffi::lua_settop(state, 2);
     Ok((name, description, flags))
 }
 

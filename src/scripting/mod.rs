@@ -175,6 +175,8 @@ struct Running {
     wrote: bool,
     /// SCRIPT KILL or SHUTDOWN NOSAVE asked it to stop.
     killed: bool,
+    /// SHUTDOWN NOSAVE stopped it: its client gets no reply, as the server goes away.
+    aborted: bool,
 }
 
 /// What to run: EVAL's body or EVALSHA's digest, or a function by name.
@@ -253,10 +255,11 @@ impl Scripting {
         let read_only = check_write_flag(flags, call.read_only)?;
         let cache = &mut *cache;
         let running = Running::new(Mode::Eval, name.clone(), &call);
+        // Errors name the script by its SHA1 alone.
         Ok(self.with_host(server, session, running, read_only, |host| {
             cache
                 .lua
-                .call(host, Mode::Eval, &name, &name, &call.keys, &call.args)
+                .call(host, Mode::Eval, &name, &sha, &call.keys, &call.args)
         }))
     }
 
@@ -275,18 +278,16 @@ impl Scripting {
         let shown = String::from_utf8_lossy(name).into_owned();
         let lua = functions.interpreter();
         let running = Running::new(Mode::Function, shown.clone(), &call);
-        Ok(
-            self.with_host(server, session, running, read_only, |host| {
-                lua.call(
-                    host,
-                    Mode::Function,
-                    &registry_name,
-                    &shown,
-                    &call.keys,
-                    &call.args,
-                )
-            }),
-        )
+        Ok(self.with_host(server, session, running, read_only, |host| {
+            lua.call(
+                host,
+                Mode::Function,
+                &registry_name,
+                &shown,
+                &call.keys,
+                &call.args,
+            )
+        }))
     }
 
     /// Runs `body` as the script in progress, with a host serving its calls.
@@ -308,7 +309,10 @@ impl Scripting {
             running: &self.running,
         };
         let reply = body(&mut host);
-        *self.running.lock() = None;
+        let finished = self.running.lock().take();
+        if finished.is_some_and(|r| r.aborted) {
+            session.close = Some(crate::server::Close::Now);
+        }
         reply
     }
 
@@ -397,6 +401,7 @@ impl Scripting {
     pub fn abort(&self) {
         if let Some(running) = self.running.lock().as_mut() {
             running.killed = true;
+            running.aborted = true;
         }
     }
 }
@@ -421,6 +426,7 @@ impl Running {
             started: Instant::now(),
             wrote: false,
             killed: false,
+            aborted: false,
         }
     }
 }
@@ -455,9 +461,7 @@ impl Host for ScriptHost<'_> {
             Plan::Reject(_, Some(_)) => {
                 return Err("Wrong number of args calling Redis command from script".into())
             }
-            Plan::Reject(_, None) => {
-                return Err("Unknown Redis command called from script".into())
-            }
+            Plan::Reject(_, None) => return Err("Unknown Redis command called from script".into()),
         };
         if command.has(Flag::Noscript) {
             return Err("This Redis command is not allowed from script".into());

@@ -135,7 +135,6 @@ impl KeyLocks {
             _write: Vec::new(),
         })
     }
-
 }
 
 #[cfg(test)]
