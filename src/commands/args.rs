@@ -15,6 +15,8 @@ pub struct Args {
     argv: std::vec::IntoIter<Arg>,
     /// The command's full name (`get`, `client|setname`), for error texts.
     name: &'static str,
+    /// A subcommand's name as the client typed it, which some errors echo.
+    typed: Option<Bytes>,
 }
 
 impl Args {
@@ -23,7 +25,23 @@ impl Args {
         Args {
             argv: argv.into_iter(),
             name,
+            typed: None,
         }
+    }
+
+    /// Notes the subcommand's name as typed.
+    pub fn typed_as(mut self, typed: Option<Bytes>) -> Args {
+        self.typed = typed;
+        self
+    }
+
+    /// Redis's error for a subcommand given the wrong arguments, naming it as it was typed.
+    pub fn subcommand_syntax_error(&self, container: &str) -> Error {
+        let typed = self.typed.as_deref().unwrap_or(self.name.as_bytes());
+        Error::new(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+            String::from_utf8_lossy(&typed[..typed.len().min(128)])
+        ))
     }
 
     pub fn name(&self) -> &'static str {

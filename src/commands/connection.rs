@@ -528,9 +528,7 @@ fn client_help(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
 /// client was blocked, 0 otherwise.
 fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     if args.remaining() > 2 {
-        return Err(Error::reply(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        ));
+        return Err(args.subcommand_syntax_error("CLIENT"));
     }
     let id = args.int()?;
     let how = if args.is_empty() || args.eat("TIMEOUT") {

@@ -601,7 +601,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     let monitored = monitor::describe(server, command, &argv);
     let logged = SlowLog::capture(&server.config.settings, full_name, &argv);
     let skip = if full_name.contains('|') { 2 } else { 1 };
-    let mut args = Args::new(argv.split_off(skip.min(argv.len())), full_name);
+    let rest = argv.split_off(skip.min(argv.len()));
+    let typed = (skip == 2)
+        .then(|| argv[1].as_bytes().map(Bytes::copy_from_slice))
+        .flatten();
+    let mut args = Args::new(rest, full_name).typed_as(typed);
     let mode = if on_connection {
         Mode::CacheOnly
     } else {

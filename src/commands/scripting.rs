@@ -190,11 +190,7 @@ fn function_delete(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 /// FUNCTION FLUSH [ASYNC|SYNC]: deletes every library.
 fn function_flush(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     if args.remaining() > 1 {
-        // Redis echoes the subcommand as typed; the cursor only has what follows it, so
-        // this says it as clients send it.
-        return Err(Error::reply(
-            "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.",
-        ));
+        return Err(args.subcommand_syntax_error("FUNCTION"));
     }
     if !flush_mode(args) {
         return Err(Error::reply(
