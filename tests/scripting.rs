@@ -1779,3 +1779,14 @@ fn a_sliding_window_rate_limiter_over_a_sorted_set() {
         .count();
     assert_eq!(query::<usize>(&mut con, &["ZCARD", "rate:ann"]), 1 + inside);
 }
+
+#[test]
+fn a_table_that_contains_itself_ends_in_the_stack_limit_error() {
+    let server = Server::start();
+    let mut raw = server.raw();
+    let reply = eval0(&mut raw, "local a = {}; local b = {a}; a[1] = b; return a");
+    // Arrays of one element, nested until the limit, then Redis's error; the server lives.
+    assert!(reply.starts_with("*1\r\n*1\r\n"), "{}", &reply[..20]);
+    assert!(reply.ends_with("-ERR reached lua stack limit\r\n"));
+    assert_eq!(raw.call(&["PING"]), "+PONG\r\n");
+}

@@ -46,6 +46,9 @@ pub trait Host {
     fn resp(&self) -> u8;
 }
 
+/// How deep a script's reply may nest (Redis's limit is Lua's stack, about as deep).
+const MAX_REPLY_DEPTH: usize = 1000;
+
 /// How many Lua instructions run between two looks at [`Host::interrupted`], as Redis.
 const HOOK_EVERY: c_int = 100_000;
 
@@ -388,7 +391,7 @@ impl Interpreter {
                 error_reply(state, shown)
             } else {
                 let resp = (*host).resp();
-                to_reply(state, resp)
+                to_reply(state, resp, 0)
             };
             ffi::lua_sethook(state, None, 0, 0);
             ffi::lua_settop(state, 0);
@@ -450,8 +453,11 @@ unsafe fn error_reply(state: *mut lua_State, shown: &str) -> Reply {
 
 /// Converts the value on top of the stack into a reply (Redis's `luaReplyToRedisReply`),
 /// `resp` being the protocol the script chose with `redis.setresp`.
-unsafe fn to_reply(state: *mut lua_State, resp: u8) -> Reply {
-    if ffi::lua_checkstack(state, 4) == 0 {
+unsafe fn to_reply(state: *mut lua_State, resp: u8, depth: usize) -> Reply {
+    // Redis stops where Lua's stack ends; a table that contains itself stops here, before
+    // the thread's own stack would.
+    if depth > MAX_REPLY_DEPTH || ffi::lua_checkstack(state, 4) == 0 {
+        ffi::lua_settop(state, -2);
         return Reply::Error("ERR reached lua stack limit".into());
     }
     let reply = match ffi::lua_type(state, -1) {
@@ -465,7 +471,7 @@ unsafe fn to_reply(state: *mut lua_State, resp: u8) -> Reply {
             }
         }
         ffi::LUA_TNUMBER => Reply::Int(ffi::lua_tonumber(state, -1) as i64),
-        ffi::LUA_TTABLE => table_to_reply(state, resp),
+        ffi::LUA_TTABLE => table_to_reply(state, resp, depth + 1),
         _ => Reply::Nil,
     };
     ffi::lua_settop(state, -2);
@@ -473,7 +479,7 @@ unsafe fn to_reply(state: *mut lua_State, resp: u8) -> Reply {
 }
 
 /// A table: an error, a status, one of the RESP3 shapes, or an array up to its first nil.
-unsafe fn table_to_reply(state: *mut lua_State, resp: u8) -> Reply {
+unsafe fn table_to_reply(state: *mut lua_State, resp: u8, depth: usize) -> Reply {
     let field_type = |name: &CStr| {
         ffi::lua_pushstring(state, name.as_ptr());
         ffi::lua_rawget(state, -2);
@@ -518,8 +524,8 @@ unsafe fn table_to_reply(state: *mut lua_State, resp: u8) -> Reply {
         ffi::lua_pushnil(state);
         while ffi::lua_next(state, -2) != 0 {
             ffi::lua_pushvalue(state, -2);
-            let key = to_reply(state, resp);
-            let value = to_reply(state, resp);
+            let key = to_reply(state, resp, depth);
+            let value = to_reply(state, resp, depth);
             pairs.push((key, value));
         }
         ffi::lua_settop(state, -2);
@@ -532,7 +538,7 @@ unsafe fn table_to_reply(state: *mut lua_State, resp: u8) -> Reply {
         while ffi::lua_next(state, -2) != 0 {
             ffi::lua_settop(state, -2);
             ffi::lua_pushvalue(state, -1);
-            members.push(to_reply(state, resp));
+            members.push(to_reply(state, resp, depth));
         }
         ffi::lua_settop(state, -2);
         return Reply::Set(members);
@@ -546,7 +552,7 @@ unsafe fn table_to_reply(state: *mut lua_State, resp: u8) -> Reply {
             ffi::lua_settop(state, -2);
             break;
         }
-        items.push(to_reply(state, resp));
+        items.push(to_reply(state, resp, depth));
     }
     Reply::Array(items)
 }

@@ -167,7 +167,8 @@ impl ScriptFlags {
 /// The script in progress.
 struct Running {
     mode: Mode,
-    /// The function's name (`f_<sha>` for EVAL) and the command that runs it.
+    /// The function's name (`f_<sha>` for EVAL) and the command that runs it (its name in
+    /// lower case, as clients usually type it: FUNCTION STATS shows it).
     name: String,
     command: Vec<Bytes>,
     started: Instant,
@@ -409,12 +410,12 @@ impl Scripting {
 impl Running {
     fn new(mode: Mode, name: String, call: &Invocation) -> Running {
         let (command, target) = match (&call.target, call.read_only) {
-            (Target::Body(body), false) => ("EVAL", body),
-            (Target::Body(body), true) => ("EVAL_RO", body),
-            (Target::Sha(sha), false) => ("EVALSHA", sha),
-            (Target::Sha(sha), true) => ("EVALSHA_RO", sha),
-            (Target::Function(name), false) => ("FCALL", name),
-            (Target::Function(name), true) => ("FCALL_RO", name),
+            (Target::Body(body), false) => ("eval", body),
+            (Target::Body(body), true) => ("eval_ro", body),
+            (Target::Sha(sha), false) => ("evalsha", sha),
+            (Target::Sha(sha), true) => ("evalsha_ro", sha),
+            (Target::Function(name), false) => ("fcall", name),
+            (Target::Function(name), true) => ("fcall_ro", name),
         };
         let mut argv = vec![Bytes::from_static(command.as_bytes()), target.clone()];
         argv.push(call.keys.len().to_string().into());
