@@ -49,49 +49,34 @@ fn run(ctx: &mut Ctx, target: Target, args: &mut Args, read_only: bool) -> Resul
     ctx.server.scripting.run(ctx.server, ctx.session, call)
 }
 
-/// EVAL script numkeys [key ...] [arg ...]: runs a Lua script, compiling it into the cache.
+/// Whether the command is the read-only form (EVAL_RO, EVALSHA_RO, FCALL_RO), which refuses
+/// writes.
+fn read_only(args: &Args) -> bool {
+    args.name().ends_with("_ro")
+}
+
+/// EVAL[_RO] script numkeys [key ...] [arg ...]: runs a Lua script, compiling it into the
+/// cache.
 fn eval(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let body = args.bytes()?;
-    run(ctx, Target::Body(body), args, false)
+    run(ctx, Target::Body(body), args, read_only(args))
 }
 
-/// EVAL_RO: EVAL for scripts that only read.
-fn eval_ro(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let body = args.bytes()?;
-    run(ctx, Target::Body(body), args, true)
-}
-
-/// EVALSHA sha1 numkeys [key ...] [arg ...]: runs a cached script; -NOSCRIPT if unknown.
+/// EVALSHA[_RO] sha1 numkeys [key ...] [arg ...]: runs a cached script; -NOSCRIPT if unknown
+/// (a digest of another length never names one).
 fn evalsha(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let sha = script_sha(args)?;
-    run(ctx, Target::Sha(sha), args, false)
-}
-
-/// EVALSHA_RO: EVALSHA for scripts that only read.
-fn evalsha_ro(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let sha = script_sha(args)?;
-    run(ctx, Target::Sha(sha), args, true)
-}
-
-/// A SHA1 that can name a script: one of another length never does.
-fn script_sha(args: &mut Args) -> Result<Bytes> {
     let sha = args.bytes()?;
     if sha.len() != 40 {
         return Err(Error::reply(crate::scripting::NOSCRIPT));
     }
-    Ok(sha)
+    run(ctx, Target::Sha(sha), args, read_only(args))
 }
 
-/// FCALL function numkeys [key ...] [arg ...]: runs a loaded function.
+/// FCALL[_RO] function numkeys [key ...] [arg ...]: runs a loaded function (FCALL_RO only
+/// those flagged `no-writes`).
 fn fcall(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     let name = args.bytes()?;
-    run(ctx, Target::Function(name), args, false)
-}
-
-/// FCALL_RO: FCALL for functions flagged `no-writes`.
-fn fcall_ro(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
-    let name = args.bytes()?;
-    run(ctx, Target::Function(name), args, true)
+    run(ctx, Target::Function(name), args, read_only(args))
 }
 
 /// SCRIPT LOAD script: compiles a script into the cache; its SHA1.
@@ -296,7 +281,7 @@ pub const COMMANDS: &[Command] = &[
         &[Noscript, Stale, Readonly, Exclusive],
         SCRIPTING,
         COUNTED_KEYS,
-        eval_ro,
+        eval,
     ),
     Command::new(
         "evalsha_ro",
@@ -304,7 +289,7 @@ pub const COMMANDS: &[Command] = &[
         &[Noscript, Stale, Readonly, Exclusive],
         SCRIPTING,
         COUNTED_KEYS,
-        evalsha_ro,
+        evalsha,
     ),
     Command::new(
         "fcall",
@@ -320,7 +305,7 @@ pub const COMMANDS: &[Command] = &[
         &[Noscript, Stale, Readonly, Exclusive],
         SCRIPTING,
         COUNTED_KEYS,
-        fcall_ro,
+        fcall,
     ),
     Command {
         name: "script",

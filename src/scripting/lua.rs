@@ -95,31 +95,16 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "debug",
 ];
 
-/// Redis's error handler for script runs: turns any error into `{err=...}` and notes where it
-/// happened (the caller's line when the error came from a C function such as redis.call).
-const ERROR_HANDLER: &str = "local dbg = debug
-debug = nil
-function __redis__err__handler(err)
-  local i = dbg.getinfo(2,'nSl')
-  if i and i.what == 'C' then
-    i = dbg.getinfo(3,'nSl')
-  end
-  if type(err) ~= 'table' then
-    err = {err='ERR ' .. tostring(err)}  end  if i then
-    err['source'] = i.source
-    err['line'] = i.currentline
-  end  return err
-end
-";
-
 /// Where each interpreter keeps its error handler, in the registry.
 const ERROR_HANDLER_KEY: &CStr = c"__ERROR_HANDLER__";
 /// The functions interpreter's real globals, and what its library code sees while loading.
 const GLOBALS_KEY: &CStr = c"__GLOBALS__";
 const LIBRARY_API_KEY: &CStr = c"__LIBRARY_API__";
 
-/// FUNCTION LOAD's error handler is the same function, returned rather than made global.
-const FUNCTION_ERROR_HANDLER: &str = "local dbg = debug
+/// Redis's error handler for script runs: turns any error into `{err=...}` and notes where it
+/// happened (the caller's line when the error came from a C function such as redis.call).
+/// The chunk returns it; EVAL's interpreter also makes it the global `__redis__err__handler`.
+const ERROR_HANDLER: &str = "local dbg = debug
 debug = nil
 local error_handler = function (err)
   local i = dbg.getinfo(2,'nSl')
@@ -186,9 +171,8 @@ impl Interpreter {
             set_function(state, c"breakpoint", return_false);
             set_function(state, c"debug", return_nothing);
             ffi::lua_setglobal(state, redis);
-            run_chunk(state, ERROR_HANDLER, c"@err_handler_def");
-            ffi::lua_getglobal(state, c"__redis__err__handler".as_ptr());
-            ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER_KEY.as_ptr());
+            push_error_handler(state);
+            ffi::lua_setglobal(state, c"__redis__err__handler".as_ptr());
             lock_globals(state);
         }
         interpreter
@@ -215,15 +199,8 @@ impl Interpreter {
             protect_recursively(state);
             ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, LIBRARY_API_KEY.as_ptr());
 
-            let handler = FUNCTION_ERROR_HANDLER;
-            let loaded = ffi::luaL_loadbuffer(
-                state,
-                handler.as_ptr().cast(),
-                handler.len(),
-                c"@err_handler_def".as_ptr(),
-            );
-            assert!(loaded == 0 && ffi::lua_pcall(state, 0, 1, 0) == 0);
-            ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER_KEY.as_ptr());
+            push_error_handler(state);
+            ffi::lua_settop(state, -2);
 
             ffi::lua_pushvalue(state, ffi::LUA_GLOBALSINDEX);
             set_missing_global_metatable(state);
@@ -725,14 +702,19 @@ unsafe fn set_global_unlocked(state: *mut lua_State, name: &CStr) {
     lua_enablereadonlytable(state, ffi::LUA_GLOBALSINDEX, 1);
 }
 
-/// Runs a chunk of setup code of our own.
-pub unsafe fn run_chunk(state: *mut lua_State, code: &str, name: &CStr) {
-    let loaded = ffi::luaL_loadbuffer(state, code.as_ptr().cast(), code.len(), name.as_ptr());
+/// Defines the error handler, keeps it in the registry for [`Interpreter::call`], and
+/// pushes it.
+unsafe fn push_error_handler(state: *mut lua_State) {
+    let code = ERROR_HANDLER;
+    let name = c"@err_handler_def".as_ptr();
+    let loaded = ffi::luaL_loadbuffer(state, code.as_ptr().cast(), code.len(), name);
     assert!(
-        loaded == 0 && ffi::lua_pcall(state, 0, 0, 0) == 0,
+        loaded == 0 && ffi::lua_pcall(state, 0, 1, 0) == 0,
         "Lua setup code failed: {}",
         string_at(state, -1)
     );
+    ffi::lua_pushvalue(state, -1);
+    ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER_KEY.as_ptr());
 }
 
 pub unsafe fn set_function(state: *mut lua_State, name: &CStr, function: ffi::lua_CFunction) {

@@ -233,61 +233,37 @@ impl Scripting {
 
     /// Runs a script or function for `session` (EVAL, EVALSHA, FCALL and their _RO forms).
     pub fn run(&self, server: &Server, session: &mut Session, call: Invocation) -> Result<Reply> {
-        match &call.target {
-            Target::Body(_) | Target::Sha(_) => self.run_eval(server, session, call),
-            Target::Function(_) => self.run_function(server, session, call),
-        }
-    }
-
-    fn run_eval(&self, server: &Server, session: &mut Session, call: Invocation) -> Result<Reply> {
-        let mut cache = self.eval.lock();
-        let (sha, flags) = match &call.target {
-            Target::Body(body) => cache.load(body)?,
-            Target::Sha(sha) => {
-                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-                match cache.scripts.get(&sha) {
-                    Some(flags) => (sha, *flags),
-                    None => return Err(Error::reply(NOSCRIPT)),
-                }
+        // The interpreter stays locked for the run; `shown` names the script in errors.
+        let (mut eval, mut functions);
+        let (lua, mode, registry_name, shown, flags) = match &call.target {
+            Target::Body(body) => {
+                eval = self.eval.lock();
+                let (sha, flags) = eval.load(body)?;
+                (&mut eval.lua, Mode::Eval, format!("f_{sha}"), sha, flags)
             }
-            Target::Function(_) => unreachable!("functions run through run_function"),
+            Target::Sha(sha) => {
+                eval = self.eval.lock();
+                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+                let flags = *eval.scripts.get(&sha).ok_or(Error::reply(NOSCRIPT))?;
+                (&mut eval.lua, Mode::Eval, format!("f_{sha}"), sha, flags)
+            }
+            Target::Function(name) => {
+                functions = self.functions.lock();
+                let (registry_name, flags) = functions.find(name)?;
+                let shown = String::from_utf8_lossy(name).into_owned();
+                (
+                    functions.interpreter(),
+                    Mode::Function,
+                    registry_name,
+                    shown,
+                    flags,
+                )
+            }
         };
-        let name = format!("f_{sha}");
         let read_only = check_write_flag(flags, call.read_only)?;
-        let cache = &mut *cache;
-        let running = Running::new(Mode::Eval, name.clone(), &call);
-        // Errors name the script by its SHA1 alone.
+        let running = Running::new(mode, shown.clone(), &call);
         Ok(self.with_host(server, session, running, read_only, |host| {
-            cache
-                .lua
-                .call(host, Mode::Eval, &name, &sha, &call.keys, &call.args)
-        }))
-    }
-
-    fn run_function(
-        &self,
-        server: &Server,
-        session: &mut Session,
-        call: Invocation,
-    ) -> Result<Reply> {
-        let Target::Function(name) = &call.target else {
-            unreachable!("scripts run through run_eval")
-        };
-        let mut functions = self.functions.lock();
-        let (registry_name, flags) = functions.find(name)?;
-        let read_only = check_write_flag(flags, call.read_only)?;
-        let shown = String::from_utf8_lossy(name).into_owned();
-        let lua = functions.interpreter();
-        let running = Running::new(Mode::Function, shown.clone(), &call);
-        Ok(self.with_host(server, session, running, read_only, |host| {
-            lua.call(
-                host,
-                Mode::Function,
-                &registry_name,
-                &shown,
-                &call.keys,
-                &call.args,
-            )
+            lua.call(host, mode, &registry_name, &shown, &call.keys, &call.args)
         }))
     }
 

@@ -54,7 +54,7 @@ impl Server {
             std::process::id(),
             crate::store::now_ms()
         );
-        let run_id = sha1_hex(seed.as_bytes());
+        let run_id = crate::scripting::sha1_hex(seed.as_bytes());
         Server {
             pubsub: Arc::new(PubSub::default()),
             store,
@@ -85,14 +85,6 @@ impl Server {
     pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
-}
-
-fn sha1_hex(data: &[u8]) -> String {
-    use sha1::{Digest, Sha1};
-    Sha1::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// How a connection ends after the current command.
