@@ -44,6 +44,71 @@ pub struct Cli {
 
     #[command(flatten)]
     pub server: ServerArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `dredis` does besides serving.
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Copy a point-in-time image of a data directory to a local directory or S3
+    Snapshot(SnapshotArgs),
+    /// Bring a snapshot back into a new data directory
+    Restore(RestoreArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SnapshotArgs {
+    #[command(subcommand)]
+    pub list: Option<SnapshotCommand>,
+    /// The data directory (of a running server, or of a stopped one)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Where to: a local directory or s3://bucket/prefix
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
+    /// The running server's password (also read from REDISCLI_AUTH)
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SnapshotCommand {
+    /// List the snapshots kept at a destination
+    List {
+        /// A local directory or s3://bucket/prefix
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// Where the snapshots are: a local directory or s3://bucket/prefix
+    #[arg(long)]
+    pub from: String,
+    /// The new data directory (must not exist, or be empty)
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Which snapshot [default: the latest]
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// How to reach an S3-compatible store.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Remote {
+    /// S3 endpoint URL, for S3-compatible stores (path-style requests) [default: AWS]
+    #[arg(long)]
+    pub endpoint: Option<String>,
 }
 
 /// Flags of the server. Every one may also be set in the `--config` file.
@@ -88,6 +153,15 @@ pub struct ServerArgs {
     /// Threads that run commands touching the disk [default: number of CPUs; 64 with --fsync always]
     #[arg(long)]
     pub disk_threads: Option<usize>,
+    /// Where SAVE, BGSAVE and --snapshot-every take snapshots: a local directory or s3://bucket/prefix
+    #[arg(long)]
+    pub snapshot_to: Option<String>,
+    /// Take a snapshot every so many seconds (needs --snapshot-to)
+    #[arg(long)]
+    pub snapshot_every: Option<u64>,
+    /// S3 endpoint URL of --snapshot-to, for S3-compatible stores
+    #[arg(long)]
+    pub snapshot_endpoint: Option<String>,
     /// Redis-style configuration file (`name value` lines)
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -144,6 +218,9 @@ pub struct Config {
     pub fsync: Fsync,
     pub cache_size: u64,
     pub disk_threads: usize,
+    pub snapshot_to: Option<String>,
+    pub snapshot_every: Option<std::time::Duration>,
+    pub snapshot_endpoint: Option<String>,
     pub config_file: Option<PathBuf>,
     /// The parameters' current values (CONFIG GET/SET).
     pub settings: Settings,
@@ -237,6 +314,13 @@ impl Config {
             fsync,
             cache_size: merged.cache_size.unwrap_or(64 << 20),
             disk_threads,
+            snapshot_every: match (merged.snapshot_every, &merged.snapshot_to) {
+                (Some(0), _) => return Err("snapshot-every must be at least 1 second".into()),
+                (Some(_), None) => return Err("snapshot-every needs snapshot-to".into()),
+                (every, _) => every.map(std::time::Duration::from_secs),
+            },
+            snapshot_to: merged.snapshot_to,
+            snapshot_endpoint: merged.snapshot_endpoint,
             config_file: merged.config,
             settings,
         })
@@ -936,6 +1020,9 @@ fn overlay(base: &mut ServerArgs, top: ServerArgs) {
         maxclients,
         cache_size,
         disk_threads,
+        snapshot_to,
+        snapshot_every,
+        snapshot_endpoint,
         config
     );
     base.debug |= top.debug;
@@ -1000,6 +1087,9 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
             "maxclients" => args.maxclients = Some(int(value)?),
             "cache-size" => args.cache_size = Some(parse_memory(value).map_err(bad)?),
             "disk-threads" => args.disk_threads = Some(int(value)?),
+            "snapshot-to" => args.snapshot_to = Some(value.to_string()),
+            "snapshot-every" => args.snapshot_every = Some(int(value)? as u64),
+            "snapshot-endpoint" => args.snapshot_endpoint = Some(value.to_string()),
             "debug" => args.debug = parse_yes_no(value).map_err(bad)?,
             "flushall" => args.flushall = parse_yes_no(value).map_err(bad)?,
             "loglevel" => {

@@ -14,6 +14,7 @@ mod number;
 mod protocol;
 mod scripting;
 mod server;
+mod snapshot;
 mod store;
 
 use std::process::ExitCode;
@@ -26,6 +27,18 @@ use store::Store;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(command) = cli.command {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .init();
+        return match snapshot::cli::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dredis: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::load(cli.server) {
         Ok(config) => config,
         Err(e) => {
@@ -64,6 +77,12 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         fsync: config.fsync,
         cache_bytes: config.cache_size,
     };
+    let snapshots = config
+        .snapshot_to
+        .as_deref()
+        .map(|to| snapshot::Destination::parse(to, config.snapshot_endpoint.as_deref()))
+        .transpose()
+        .map_err(|e| format!("--snapshot-to: {e}"))?;
     let store = Store::open(&config.dir, &options)?;
     if config.flushall {
         let mut batch = store.batch();
@@ -90,8 +109,13 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             store.root().display(),
             config.fsync.name()
         );
-        let server = Arc::new(server::Server::new(store, config));
+        store.advertise(listener.local_addr()?)?;
+        let server = Arc::new(server::Server::new(store, config, snapshots));
         server.scripting.open_functions(&server.store)?;
+        let saver = server.clone();
+        std::thread::Builder::new()
+            .name("dredis-save".into())
+            .spawn(move || saver.saves.serve(&saver.store))?;
         let expirer = server.clone();
         std::thread::Builder::new()
             .name("dredis-expire".into())

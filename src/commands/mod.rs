@@ -19,6 +19,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod monitor;
+mod persistence;
 mod pops;
 mod pubsub;
 mod scripting;
@@ -358,6 +359,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         keys::COMMANDS,
         lists::COMMANDS,
         monitor::COMMANDS,
+        persistence::COMMANDS,
         pubsub::COMMANDS,
         scripting::COMMANDS,
         server::COMMANDS,

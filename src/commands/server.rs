@@ -1,4 +1,4 @@
-//! Server commands: FLUSHALL, FLUSHDB, FUNCTION FLUSH, DBSIZE, SHUTDOWN, TIME, LASTSAVE, WAIT, INFO, CONFIG,
+//! Server commands: FLUSHALL, FLUSHDB, FUNCTION FLUSH, DBSIZE, SHUTDOWN, TIME, WAIT, INFO, CONFIG,
 //! SLOWLOG, MEMORY, DEBUG.
 
 use std::fmt::Write as _;
@@ -79,12 +79,6 @@ fn time(_: &mut Ctx, _: &mut Args) -> Result<Reply> {
         Reply::bulk(now.as_secs().to_string()),
         Reply::bulk(now.subsec_micros().to_string()),
     ]))
-}
-
-/// LASTSAVE: the Unix time of the last save. dredis saves every write as it happens and takes
-/// no snapshots yet: the time the server started.
-fn lastsave(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
-    Ok(Reply::Int(ctx.server.started_unix))
 }
 
 /// ROLE: a master with no replicas, at replication offset 0.
@@ -274,21 +268,30 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                 kv("lazyfree_pending_objects", 0),
             ]
         }
-        "persistence" => vec![
-            kv("loading", 0),
-            kv("async_loading", 0),
-            kv("rdb_changes_since_last_save", 0),
-            kv("rdb_bgsave_in_progress", 0),
-            kv("rdb_last_save_time", server.started_unix),
-            kv("rdb_last_bgsave_status", "ok"),
-            kv("rdb_last_bgsave_time_sec", -1),
-            kv("rdb_saves", 0),
-            kv("aof_enabled", i32::from(settings.flag(P::Appendonly))),
-            kv("aof_rewrite_in_progress", 0),
-            kv("aof_rewrite_scheduled", 0),
-            kv("aof_last_write_status", "ok"),
-            kv("fsync_policy", config.fsync.name()),
-        ],
+        "persistence" => {
+            let saves = server.saves.report(&server.store);
+            vec![
+                kv("loading", 0),
+                kv("async_loading", 0),
+                kv("rdb_changes_since_last_save", saves.changes_since),
+                kv("rdb_bgsave_in_progress", i32::from(saves.in_progress)),
+                kv("rdb_last_save_time", saves.last_save_unix),
+                kv(
+                    "rdb_last_bgsave_status",
+                    if saves.last_ok { "ok" } else { "err" },
+                ),
+                kv("rdb_last_bgsave_time_sec", saves.last_seconds),
+                kv("rdb_current_bgsave_time_sec", saves.current_seconds),
+                kv("rdb_saves", saves.saves),
+                kv("aof_enabled", i32::from(settings.flag(P::Appendonly))),
+                kv("aof_rewrite_in_progress", 0),
+                kv("aof_rewrite_scheduled", 0),
+                kv("aof_last_write_status", "ok"),
+                kv("fsync_policy", config.fsync.name()),
+                kv("snapshot_to", saves.destination),
+                kv("snapshot_last_id", saves.last_id),
+            ]
+        }
         "stats" => vec![
             kv(
                 "total_connections_received",
@@ -865,14 +868,6 @@ pub const COMMANDS: &[Command] = &[
         &["@admin", "@fast", "@dangerous"],
         NO_KEYS,
         role,
-    ),
-    Command::new(
-        "lastsave",
-        1,
-        &[Loading, Stale, Fast, NoDisk],
-        &["@admin", "@fast", "@dangerous"],
-        NO_KEYS,
-        lastsave,
     ),
     Command::new(
         "wait",

@@ -58,6 +58,7 @@ pub async fn run(server: Arc<Server>, listener: TcpListener) -> std::io::Result<
         tracing::warn!("some clients did not finish within {DRAIN:?}; closing them");
         connections.shutdown().await;
     }
+    server.saves.stop();
     server.store.close()?;
     tracing::info!("dredis is now ready to exit, bye bye...");
     Ok(())

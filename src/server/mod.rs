@@ -6,6 +6,7 @@ mod connection;
 mod listener;
 mod mailbox;
 pub mod pubsub;
+pub mod saves;
 mod slowlog;
 mod stats;
 
@@ -38,16 +39,22 @@ pub struct Server {
     pub slowlog: SlowLog,
     /// Lua: the script cache, function libraries, the script running.
     pub scripting: Scripting,
+    /// SAVE, BGSAVE and scheduled snapshots.
+    pub saves: saves::Saves,
     pub started: Instant,
-    /// Unix time of the start, in seconds: LASTSAVE until snapshots exist.
-    pub started_unix: i64,
     /// 40 hex characters identifying this run, as Redis's `run_id`.
     pub run_id: String,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl Server {
-    pub fn new(store: Store, config: Config) -> Server {
+    /// A server on `store`; `snapshots` is where saves go (`--snapshot-to`). Must be called
+    /// within the tokio runtime, which saves use for uploads.
+    pub fn new(
+        store: Store,
+        config: Config,
+        snapshots: Option<crate::snapshot::Destination>,
+    ) -> Server {
         let seed = format!(
             "{:?}{}{}",
             Instant::now(),
@@ -55,6 +62,13 @@ impl Server {
             crate::store::now_ms()
         );
         let run_id = crate::scripting::sha1_hex(seed.as_bytes());
+        let started_unix = crate::store::now_ms() / 1000;
+        let saves = saves::Saves::new(
+            snapshots,
+            config.snapshot_every,
+            tokio::runtime::Handle::current(),
+            started_unix,
+        );
         Server {
             pubsub: Arc::new(PubSub::default()),
             store,
@@ -64,8 +78,8 @@ impl Server {
             stats: Stats::new(crate::commands::full_names()),
             slowlog: SlowLog::default(),
             scripting: Scripting::default(),
+            saves,
             started: Instant::now(),
-            started_unix: crate::store::now_ms() / 1000,
             run_id,
             shutdown: tokio::sync::watch::channel(false).0,
         }
@@ -119,6 +133,9 @@ pub struct Session {
     pub subscriptions: Subscriptions,
     /// CLIENT REPLY: whether replies are sent.
     pub replies: Replies,
+    /// The image SNAPSHOT IMAGE made for this client (`dredis snapshot`), kept until it
+    /// disconnects or says SNAPSHOT RELEASE.
+    pub image: Option<crate::store::image::ImageDir>,
 }
 
 /// CLIENT REPLY's modes. Pub/sub frames are sent in every mode, as in Redis.
@@ -163,6 +180,7 @@ impl Session {
             watched: WatchSet::new(server.store.watches.clone()),
             subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),
             replies: Replies::On,
+            image: None,
             client,
         }
     }

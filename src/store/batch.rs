@@ -45,20 +45,22 @@ use crate::protocol::SpilledArg;
 pub struct KeyId {
     pub db: usize,
     pub key: Bytes,
+    slot: u16,
     dir: PathBuf,
     encoded: Encoded,
 }
 
 impl KeyId {
     pub fn new(db: usize, key: Bytes) -> KeyId {
-        let slot = super::layout::slot_name(super::layout::key_slot(&key));
+        let slot = super::layout::key_slot(&key);
         let encoded = encode_name(&key);
         let dir = PathBuf::from(db.to_string())
-            .join(slot)
+            .join(super::layout::slot_name(slot))
             .join(encoded.file_name());
         KeyId {
             db,
             key,
+            slot,
             dir,
             encoded,
         }
@@ -872,6 +874,11 @@ impl<'s> Batch<'s> {
         if !store.watches.is_empty() {
             self.touch_watched();
         }
+        self.before_changes();
+        let changed = self.keys.len() + self.flushed.len() + self.swapped.len();
+        store
+            .changes
+            .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
         let always = store.fsync == Fsync::Always;
         for db in std::mem::take(&mut self.flushed) {
             store.cache.forget_db(db);
@@ -948,6 +955,30 @@ impl<'s> Batch<'s> {
 }
 
 impl Batch<'_> {
+    /// Lets an image being made link what this batch is about to change, as it was.
+    fn before_changes(&self) {
+        let images = &self.store.images;
+        if !images.in_progress() {
+            return;
+        }
+        for &db in self
+            .flushed
+            .iter()
+            .chain(self.swapped.iter().flat_map(|(a, b)| [a, b]))
+        {
+            images.before_db_change(db);
+        }
+        for (id, change) in &self.keys {
+            images.before_change(id.db, id.slot);
+            if let KeyChange::Rename(from) = change {
+                images.before_change(from.db, from.slot);
+            }
+        }
+        for id in self.ttl.keys() {
+            images.before_change(id.db, id.slot);
+        }
+    }
+
     /// Tells WATCH what this batch is about to change (before the change, so that deleting a
     /// key that is not there can be told from deleting one that is).
     fn touch_watched(&self) {

@@ -55,6 +55,11 @@ impl KeyLocks {
         self.lock_stripes(global, keys, write)
     }
 
+    /// Every key, exclusively: waits until no command holds a lock.
+    pub fn exclusive(&self) -> Guard<'_> {
+        Guard::Exclusive(self.global.write())
+    }
+
     /// Locks the given keys (all of them, exclusively, when `keys` is None), unless
     /// `give_up` gives a reason to stop waiting first: it is asked every few milliseconds
     /// while everything is held by someone else (a script).

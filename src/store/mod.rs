@@ -14,6 +14,7 @@ pub mod entries;
 pub mod expiry;
 pub mod files;
 pub mod hash;
+pub mod image;
 pub mod layout;
 pub mod list;
 pub mod locks;
@@ -84,14 +85,18 @@ pub struct Store {
     databases: usize,
     pub fsync: Fsync,
     staging: Staging,
-    trash: Trash,
+    trash: Arc<Trash>,
     cache: Cache,
     pub locks: KeyLocks,
     /// The keys sessions WATCH, told of every change by [`Batch::commit`].
     pub watches: Arc<watch::Watches>,
     pub expiry: Expiry,
+    /// The point-in-time image being made, if any (snapshots).
+    pub images: image::Images,
+    /// Keys changed since the start, for INFO's rdb_changes_since_last_save.
+    changes: std::sync::atomic::AtomicU64,
     syncer_stop: Arc<AtomicBool>,
-    _lock: File,
+    lock: File,
 }
 
 /// Why a data directory could not be opened.
@@ -173,7 +178,7 @@ impl Store {
             }
             Err(e) => return Err(io_err(e)),
         }
-        let trash = Trash::open(root.join("trash")).map_err(io_err)?;
+        let trash = Arc::new(Trash::open(root.join("trash")).map_err(io_err)?);
         let staging = Staging::open(root.join("tmp"), &trash).map_err(io_err)?;
         for db in 0..databases {
             fs::create_dir_all(root.join(db.to_string())).map_err(io_err)?;
@@ -194,9 +199,27 @@ impl Store {
             locks: KeyLocks::default(),
             watches: Arc::default(),
             expiry,
+            images: Default::default(),
+            changes: Default::default(),
             syncer_stop,
-            _lock: lock,
+            lock,
         })
+    }
+
+    /// Writes the server's address into `LOCK`, for `dredis snapshot` to find the server
+    /// that holds the directory (an unspecified address becomes loopback).
+    pub fn advertise(&self, mut address: std::net::SocketAddr) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        if address.ip().is_unspecified() {
+            address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        self.lock.set_len(0)?;
+        self.lock.write_all_at(format!("{address}\n").as_bytes(), 0)
+    }
+
+    /// How many key changes were committed since the start.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 
     pub fn root(&self) -> &Path {

@@ -1,0 +1,218 @@
+//! Point-in-time images of the data directory, made of hard links: what SAVE, BGSAVE and
+//! `dredis snapshot` upload from a running server.
+//!
+//! A visible file never changes: a change renames a new file over it, and the few writes made
+//! in place (large strings, sorted-set index nodes) go to a copy when the file has another
+//! link (see `batch.rs`). So a tree of hard links to the live files is a frozen copy, as long
+//! as it shows one instant. Linking a million keys takes seconds, so it is done slot by slot
+//! in the background, and the instant is kept by copy-on-write, as fork keeps it for Redis:
+//! a commit that is about to change a slot not yet linked links that slot first (its keys and
+//! their expiry markers), as it was. The instant is the moment [`Images::begin`] holds every
+//! key lock at once: no command is half done, and every later change meets the hook.
+//!
+//! The image is built in `tmp/image<n>/`, so a crash leaves nothing that start-up does not
+//! clear; it mirrors the data directory without `LOCK`, `tmp/` and `trash/`.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::expiry::DIR as EXPIRES;
+use super::files::Trash;
+use super::layout::{slot_name, SLOTS};
+use super::Store;
+
+/// The image being linked, if any.
+#[derive(Default)]
+pub struct Images {
+    /// Whether an image is being linked: the one check a commit makes when none is.
+    active: AtomicBool,
+    linking: RwLock<Option<Arc<Linking>>>,
+}
+
+/// The state of one image while its slots are being linked.
+struct Linking {
+    root: PathBuf,
+    dir: PathBuf,
+    /// Per database and slot: linked yet? Held while the slot is being linked.
+    linked: Vec<Mutex<bool>>,
+    /// The first error met linking, by the walk or by a commit: the image is then unusable,
+    /// but writes go on.
+    failed: Mutex<Option<io::Error>>,
+    slots_done: AtomicUsize,
+}
+
+/// An image whose instant is fixed; [`Image::link`] completes it.
+pub struct Image<'s> {
+    store: &'s Store,
+    linking: Arc<Linking>,
+    pub instant: SystemTime,
+}
+
+/// A complete image: a directory in `tmp/`, moved to the trash when dropped.
+pub struct ImageDir {
+    trash: Arc<Trash>,
+    pub path: PathBuf,
+    pub instant: SystemTime,
+}
+
+impl Images {
+    /// Called by a commit before it changes anything in slot `slot` of database `db`.
+    pub(super) fn before_change(&self, db: usize, slot: u16) {
+        if self.active.load(Ordering::Acquire) {
+            if let Some(linking) = self.linking.read().as_ref() {
+                linking.ensure(db, slot);
+            }
+        }
+    }
+
+    /// Called before a whole database changes (FLUSHDB, SWAPDB): links all of it first.
+    pub(super) fn before_db_change(&self, db: usize) {
+        if self.active.load(Ordering::Acquire) {
+            if let Some(linking) = self.linking.read().as_ref() {
+                for slot in 0..SLOTS {
+                    linking.ensure(db, slot);
+                }
+            }
+        }
+    }
+
+    /// Whether an image is being made.
+    pub fn in_progress(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+}
+
+impl Store {
+    /// Fixes the instant of a new image: waits until no command holds a key lock, links the
+    /// files that are not keys' (`FORMAT`, `functions/`), and arms the copy-on-write hook.
+    /// Callers must hold no key lock. Fails when another image is being made.
+    pub fn begin_image(&self) -> io::Result<Image<'_>> {
+        let _everything = self.locks.exclusive();
+        let mut slot = self.images.linking.write();
+        if slot.is_some() {
+            return Err(io::Error::other("a snapshot is already in progress"));
+        }
+        let dir = self.staging.new_path("image");
+        fs::create_dir(&dir)?;
+        let linking = Arc::new(Linking {
+            root: self.root.clone(),
+            dir,
+            linked: (0..self.databases * SLOTS as usize)
+                .map(|_| Mutex::new(false))
+                .collect(),
+            failed: Mutex::new(None),
+            slots_done: AtomicUsize::new(0),
+        });
+        let result = fs::hard_link(self.root.join("FORMAT"), linking.dir.join("FORMAT"))
+            .and_then(|()| link_tree(&self.root.join("functions"), &linking.dir.join("functions")));
+        if let Err(e) = result {
+            let _ = self.trash.discard(&linking.dir);
+            return Err(e);
+        }
+        *slot = Some(linking.clone());
+        self.images.active.store(true, Ordering::Release);
+        Ok(Image {
+            store: self,
+            linking,
+            instant: SystemTime::now(),
+        })
+    }
+}
+
+impl Image<'_> {
+    /// Links every slot that no commit has linked yet, calling `progress(done, total)` now and
+    /// then; then disarms the hook and returns the finished image.
+    pub fn link(self, mut progress: impl FnMut(usize, usize)) -> io::Result<ImageDir> {
+        let store = self.store;
+        let linking = self.linking.clone();
+        let total = linking.linked.len();
+        let result = (|| {
+            for db in 0..store.databases {
+                // Only slots that exist now can hold keys of the instant: one created since
+                // was created by a commit, which linked it (empty) first.
+                for (slot, _) in store.slot_dirs(db)? {
+                    linking.ensure(db, slot);
+                    progress(linking.slots_done.load(Ordering::Relaxed), total);
+                    if let Some(e) = linking.failed.lock().take() {
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(())
+        })();
+        progress(total, total);
+        let image = ImageDir {
+            trash: store.trash.clone(),
+            path: linking.dir.clone(),
+            instant: self.instant,
+        };
+        // Dropping `self` disarms the hook; `image` discards the directory on failure.
+        drop(self);
+        result.map(|()| image)
+    }
+}
+
+impl Drop for Image<'_> {
+    fn drop(&mut self) {
+        let images = &self.store.images;
+        images.active.store(false, Ordering::Release);
+        images.linking.write().take();
+    }
+}
+
+impl Drop for ImageDir {
+    fn drop(&mut self) {
+        if let Err(e) = self.trash.discard(&self.path) {
+            tracing::warn!("could not discard the image {}: {e}", self.path.display());
+        }
+    }
+}
+
+impl Linking {
+    /// Links slot `slot` of database `db` into the image unless it already is.
+    fn ensure(&self, db: usize, slot: u16) {
+        let mut linked = self.linked[db * SLOTS as usize + slot as usize].lock();
+        if *linked {
+            return;
+        }
+        *linked = true;
+        self.slots_done.fetch_add(1, Ordering::Relaxed);
+        let (name, db) = (slot_name(slot), db.to_string());
+        for part in [
+            Path::new(&db).join(&name),
+            Path::new(&db).join(EXPIRES).join(&name),
+        ] {
+            if let Err(e) = link_tree(&self.root.join(&part), &self.dir.join(&part)) {
+                tracing::warn!("snapshot: could not link {}: {e}", part.display());
+                self.failed.lock().get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`
+/// is an empty tree.
+fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    let entries = match fs::read_dir(from) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    fs::create_dir_all(to)?;
+    for entry in entries {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            link_tree(&entry.path(), &target)?;
+        } else {
+            fs::hard_link(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
