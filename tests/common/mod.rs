@@ -12,6 +12,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of the harness.
 
+pub mod s3;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
