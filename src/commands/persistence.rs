@@ -43,7 +43,16 @@ fn snapshot(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     match args.word()?.as_str() {
         "IMAGE" if args.is_empty() => {
             ctx.session.image = None;
-            let image = ctx.store().begin_image()?.link(|_, _| {})?;
+            let started = std::time::Instant::now();
+            let image = ctx.store().begin_image()?;
+            let fixed = started.elapsed();
+            let image = image.link(|_, _| {})?;
+            tracing::info!(
+                "SNAPSHOT IMAGE: instant fixed in {:.1} ms, image linked in {:.1} s at {}",
+                fixed.as_secs_f64() * 1e3,
+                started.elapsed().as_secs_f64(),
+                image.path.display()
+            );
             let reply = Reply::Array(vec![
                 Reply::bulk(image.path.to_string_lossy().into_owned()),
                 Reply::Int(crate::snapshot::unix_ms(image.instant) as i64),

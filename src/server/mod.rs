@@ -48,8 +48,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server on `store`; `snapshots` is where saves go (`--snapshot-to`). Must be called
-    /// within the tokio runtime, which saves use for uploads.
+    /// A server on `store`; `snapshots` is where saves go (`--snapshot-to`).
     pub fn new(
         store: Store,
         config: Config,
@@ -63,12 +62,7 @@ impl Server {
         );
         let run_id = crate::scripting::sha1_hex(seed.as_bytes());
         let started_unix = crate::store::now_ms() / 1000;
-        let saves = saves::Saves::new(
-            snapshots,
-            config.snapshot_every,
-            tokio::runtime::Handle::current(),
-            started_unix,
-        );
+        let saves = saves::Saves::new(snapshots, config.snapshot_every, started_unix);
         Server {
             pubsub: Arc::new(PubSub::default()),
             store,

@@ -19,7 +19,6 @@ use crate::store::{now_ms, Store};
 pub struct Saves {
     destination: Option<Destination>,
     every: Option<Duration>,
-    runtime: tokio::runtime::Handle,
     state: Mutex<State>,
     wake: Condvar,
     /// Changes committed when the last successful save began.
@@ -63,13 +62,11 @@ impl Saves {
     pub fn new(
         destination: Option<Destination>,
         every: Option<Duration>,
-        runtime: tokio::runtime::Handle,
         started_unix: i64,
     ) -> Saves {
         Saves {
             destination,
             every,
-            runtime,
             state: Mutex::new(State {
                 requested: false,
                 running: None,
@@ -173,6 +170,22 @@ impl Saves {
             return Ok(String::new());
         };
         let started = Instant::now();
+        // The upload gets its own runtime, at a lower priority: the server's runtime and its
+        // disk threads stay with the clients.
+        crate::store::image::niced(|| self.take_niced(store, destination, started))
+    }
+
+    fn take_niced(
+        &self,
+        store: &Store,
+        destination: &Destination,
+        started: Instant,
+    ) -> snapshot::Result<String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(4)
+            .enable_all()
+            .build()?;
         let image = store.begin_image()?;
         let mut last_log = Instant::now();
         let image = image.link(|done, total| {
@@ -182,7 +195,7 @@ impl Saves {
             }
         })?;
         let linked = started.elapsed();
-        let summary = self.runtime.block_on(snapshot::upload::upload(
+        let summary = runtime.block_on(snapshot::upload::upload(
             &image.path,
             destination,
             image.instant,

@@ -66,21 +66,27 @@ impl Progress {
 
     fn describe(&self, files: u64, bytes: u64) -> String {
         let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = bytes as f64 / seconds;
-        let eta = if rate > 0.0 {
-            format!(
-                "{:.0} s",
-                self.total_bytes.saturating_sub(bytes) as f64 / rate
-            )
+        // Small files cost by number, large ones by size: the ETA weighs both.
+        let part = |done: u64, total: u64| {
+            if total == 0 {
+                1.0
+            } else {
+                done as f64 / total as f64
+            }
+        };
+        let fraction = (part(files, self.total_files) + part(bytes, self.total_bytes)) / 2.0;
+        let eta = if fraction > 0.0 {
+            format!("{:.0} s", seconds * (1.0 - fraction) / fraction)
         } else {
             "unknown".into()
         };
         format!(
-            "{files}/{} files, {}/{} MB, {:.1} MB/s, ETA {eta}",
+            "{files}/{} files, {}/{} MB, {:.1} MB/s, {:.0} files/s, ETA {eta}",
             self.total_files,
             bytes / 1_000_000,
             self.total_bytes / 1_000_000,
-            rate / 1e6
+            bytes as f64 / seconds / 1e6,
+            files as f64 / seconds
         )
     }
 

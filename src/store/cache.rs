@@ -131,6 +131,12 @@ impl Cache {
         Slot::Key(id.db, id.key.clone())
     }
 
+    /// The key's name for an entry that stays: a copy, since the name may be a slice of a
+    /// request's read buffer, which it would keep alive whole.
+    fn owned_key(id: &KeyId) -> Slot {
+        Slot::Key(id.db, Bytes::copy_from_slice(&id.key))
+    }
+
     /// The key's entry, if cached.
     fn files(&self, id: &KeyId) -> Option<Arc<Files>> {
         match self.inner.as_ref()?.get(&Self::key(id))? {
@@ -161,6 +167,8 @@ impl Cache {
         if content.as_ref().is_some_and(|c| c.len() > CACHED_FILE_MAX) {
             return self.drop_file(id, rel);
         }
+        // A copy too: written content is a slice of the request that carried it.
+        let content = content.map(|c| Bytes::copy_from_slice(&c));
         let cached = self.files(id);
         if is_node(rel) {
             let generation = match cached {
@@ -168,7 +176,7 @@ impl Cache {
                 None => {
                     let files = Files::new();
                     let generation = files.generation;
-                    inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
+                    inner.insert(Self::owned_key(id), Entry::Files(Arc::new(files)));
                     generation
                 }
             };
@@ -176,7 +184,7 @@ impl Cache {
         } else {
             let mut files = cached.as_deref().cloned().unwrap_or_else(Files::new);
             files.set(rel, content);
-            inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
+            inner.insert(Self::owned_key(id), Entry::Files(Arc::new(files)));
         }
     }
 
@@ -200,7 +208,7 @@ impl Cache {
         } else {
             let mut files = (*files).clone();
             files.files.retain(|(r, _)| &**r != rel);
-            inner.insert(Self::key(id), Entry::Files(Arc::new(files)));
+            inner.insert(Self::owned_key(id), Entry::Files(Arc::new(files)));
         }
     }
 

@@ -128,11 +128,11 @@ impl Store {
 impl Image<'_> {
     /// Links every slot that no commit has linked yet, calling `progress(done, total)` now and
     /// then; then disarms the hook and returns the finished image.
-    pub fn link(self, mut progress: impl FnMut(usize, usize)) -> io::Result<ImageDir> {
+    pub fn link(self, mut progress: impl FnMut(usize, usize) + Send) -> io::Result<ImageDir> {
         let store = self.store;
         let linking = self.linking.clone();
         let total = linking.linked.len();
-        let result = (|| {
+        let result = niced(|| {
             for db in 0..store.databases {
                 // Only slots that exist now can hold keys of the instant: one created since
                 // was created by a commit, which linked it (empty) first.
@@ -145,7 +145,7 @@ impl Image<'_> {
                 }
             }
             Ok(())
-        })();
+        });
         progress(total, total);
         let image = ImageDir {
             trash: store.trash.clone(),
@@ -194,6 +194,26 @@ impl Linking {
             }
         }
     }
+}
+
+/// Runs `work` on a thread of its own at a lower CPU priority (nice 10), so that commands
+/// keep theirs: on a machine with few cores, a snapshot's walk or upload at full speed delays
+/// replies by tens of milliseconds. Threads it starts (an upload's runtime) inherit the
+/// priority; the caller's thread keeps its own (raising a priority again needs privileges).
+pub fn niced<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let me = Some(rustix::thread::gettid());
+            if let Ok(now) = rustix::process::getpriority_process(me) {
+                let _ = rustix::process::setpriority_process(me, now.max(10));
+            }
+            work()
+        });
+        match worker.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`

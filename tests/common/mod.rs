@@ -34,6 +34,8 @@ pub struct Server {
     /// The directory, when the harness made it (removed on drop, after the process is gone).
     tempdir: Option<TempDir>,
     args: Vec<String>,
+    /// Environment variables for the process besides the test's own.
+    env: Vec<(String, String)>,
     child: Option<Child>,
     /// Everything the process printed on stdout and stderr.
     log: Arc<Mutex<String>>,
@@ -78,9 +80,14 @@ impl Server {
 
     /// A dredis with extra flags (`--requirepass`, `--host`, ...) on a fresh data directory.
     pub fn start_with(args: &[&str]) -> Server {
+        Server::start_with_env(args, Vec::new())
+    }
+
+    /// The same, with environment variables (an S3 destination's credentials).
+    pub fn start_with_env(args: &[&str], env: Vec<(String, String)>) -> Server {
         let tempdir = TempDir::new().expect("create a temporary data directory");
         let dir = tempdir.path().join("data");
-        let mut server = Server::start_in(&dir, args)
+        let mut server = Server::start_in_env(&dir, args, env)
             .unwrap_or_else(|f| panic!("the server did not start ({:?}):\n{}", f.status, f.log));
         server.tempdir = Some(tempdir);
         server
@@ -88,11 +95,20 @@ impl Server {
 
     /// A dredis on a given data directory; the error says why it would not start.
     pub fn start_in(dir: &Path, args: &[&str]) -> Result<Server, StartFailure> {
+        Server::start_in_env(dir, args, Vec::new())
+    }
+
+    fn start_in_env(
+        dir: &Path,
+        args: &[&str],
+        env: Vec<(String, String)>,
+    ) -> Result<Server, StartFailure> {
         let mut server = Server {
             port: 0,
             dir: dir.to_path_buf(),
             tempdir: None,
             args: args.iter().map(|a| a.to_string()).collect(),
+            env,
             child: None,
             log: Arc::default(),
             readers: Vec::new(),
@@ -143,7 +159,7 @@ impl Server {
         }
         let mut command = Command::new(env!("CARGO_BIN_EXE_dredis"));
         command.args(["--port", &port, "--dir"]).arg(&self.dir);
-        command.args(&self.args);
+        command.args(&self.args).envs(self.env.iter().cloned());
         command
     }
 

@@ -29,7 +29,7 @@ const SETUP_REQUESTS: usize = 4;
 
 /// The keys a listing returns per page, unless it asks for another number: few, so that
 /// listings of a handful of objects already take several pages.
-const LIST_PAGE: usize = 4;
+const LIST_PAGE: usize = 100;
 
 /// An S3 server with a bucket and a user allowed everything on S3.
 pub struct Moto {
