@@ -294,7 +294,13 @@ fn a_restored_directory_serves_the_same_data() {
         let images = || {
             std::fs::read_dir(server.dir().join("tmp"))
                 .unwrap()
-                .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("image"))
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with("image")
+                })
                 .count()
         };
         let deadline = Instant::now() + Duration::from_secs(10);

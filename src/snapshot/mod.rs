@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn ids_are_utc_times() {
         let instant = UNIX_EPOCH + Duration::from_millis(1_796_398_212_123);
-        assert_eq!(new_id(instant), "20261203T153012.123Z");
+        assert_eq!(new_id(instant), "20261204T153012.123Z");
+        // A leap day.
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(new_id(leap), "20000229T000000.000Z");
         assert!(is_id(&new_id(instant)));
         assert_eq!(new_id(UNIX_EPOCH), "19700101T000000.000Z");
     }
