@@ -488,6 +488,16 @@ fn a_snapshot_taken_while_clients_write_shows_one_instant() {
     const WRITERS: usize = 4;
     let dest = Dest::local();
     let server = Server::start();
+    // Keys all over the slots, so that linking the image takes a while and the writers'
+    // commits often reach their slot before the walk does (and link their key themselves).
+    let mut con = server.con();
+    for batch in 0..30 {
+        let mut mset = redis::cmd("MSET");
+        for i in 0..100 {
+            mset.arg(format!("filler:{batch}:{i}")).arg(i);
+        }
+        let _: () = mset.query(&mut con).unwrap();
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {

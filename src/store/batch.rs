@@ -968,15 +968,14 @@ impl Batch<'_> {
         {
             images.before_db_change(db);
         }
+        let before = |id: &KeyId| images.before_change(id.db, id.slot, id.encoded.file_name());
         for (id, change) in &self.keys {
-            images.before_change(id.db, id.slot);
+            before(id);
             if let KeyChange::Rename(from) = change {
-                images.before_change(from.db, from.slot);
+                before(from);
             }
         }
-        for id in self.ttl.keys() {
-            images.before_change(id.db, id.slot);
-        }
+        self.ttl.keys().for_each(before);
     }
 
     /// Tells WATCH what this batch is about to change (before the change, so that deleting a

@@ -6,8 +6,8 @@
 //! link (see `batch.rs`). So a tree of hard links to the live files is a frozen copy, as long
 //! as it shows one instant. Linking a million keys takes seconds, so it is done slot by slot
 //! in the background, and the instant is kept by copy-on-write, as fork keeps it for Redis:
-//! a commit that is about to change a slot not yet linked links that slot first (its keys and
-//! their expiry markers), as it was. The instant is the moment [`Images::begin`] holds every
+//! a commit that is about to change a key whose slot is not linked yet links that key first
+//! (its directory and its expiry marker), as it was, and the walk later skips it. The instant is the moment [`Images::begin`] holds every
 //! key lock at once: no command is half done, and every later change meets the hook.
 //!
 //! The image is built in `tmp/image<n>/`, so a crash leaves nothing that start-up does not
@@ -39,8 +39,9 @@ pub struct Images {
 struct Linking {
     root: PathBuf,
     dir: PathBuf,
-    /// Per database and slot: linked yet? Held while the slot is being linked.
-    linked: Vec<Mutex<bool>>,
+    /// Per database and slot: None once the walk linked it, else the keys (encoded names)
+    /// that commits linked ahead of the walk. Held while linking in the slot.
+    slots: Vec<Mutex<Option<Vec<Box<str>>>>>,
     /// The first error met linking, by the walk or by a commit: the image is then unusable,
     /// but writes go on.
     failed: Mutex<Option<io::Error>>,
@@ -62,11 +63,12 @@ pub struct ImageDir {
 }
 
 impl Images {
-    /// Called by a commit before it changes anything in slot `slot` of database `db`.
-    pub(super) fn before_change(&self, db: usize, slot: u16) {
+    /// Called by a commit before it changes key `name` (its encoded name) in slot `slot` of
+    /// database `db`, or its expiry marker.
+    pub(super) fn before_change(&self, db: usize, slot: u16, name: &str) {
         if self.active.load(Ordering::Acquire) {
             if let Some(linking) = self.linking.read().as_ref() {
-                linking.ensure(db, slot);
+                linking.ensure_key(db, slot, name);
             }
         }
     }
@@ -103,8 +105,8 @@ impl Store {
         let linking = Arc::new(Linking {
             root: self.root.clone(),
             dir,
-            linked: (0..self.databases * SLOTS as usize)
-                .map(|_| Mutex::new(false))
+            slots: (0..self.databases * SLOTS as usize)
+                .map(|_| Mutex::new(Some(Vec::new())))
                 .collect(),
             failed: Mutex::new(None),
             slots_done: AtomicUsize::new(0),
@@ -131,7 +133,7 @@ impl Image<'_> {
     pub fn link(self, mut progress: impl FnMut(usize, usize) + Send) -> io::Result<ImageDir> {
         let store = self.store;
         let linking = self.linking.clone();
-        let total = linking.linked.len();
+        let total = linking.slots.len();
         let result = niced(|| {
             for db in 0..store.databases {
                 // Only slots that exist now can hold keys of the instant: one created since
@@ -175,25 +177,61 @@ impl Drop for ImageDir {
 }
 
 impl Linking {
-    /// Links slot `slot` of database `db` into the image unless it already is.
+    /// Links slot `slot` of database `db` into the image unless the walk did already, leaving
+    /// out the keys commits linked before.
     fn ensure(&self, db: usize, slot: u16) {
-        let mut linked = self.linked[db * SLOTS as usize + slot as usize].lock();
-        if *linked {
-            return;
-        }
-        *linked = true;
+        let mut state = self.slots[db * SLOTS as usize + slot as usize].lock();
+        let Some(early) = state.take() else { return };
         self.slots_done.fetch_add(1, Ordering::Relaxed);
-        let (name, db) = (slot_name(slot), db.to_string());
-        for part in [
-            Path::new(&db).join(&name),
-            Path::new(&db).join(EXPIRES).join(&name),
-        ] {
-            if let Err(e) = link_tree(&self.root.join(&part), &self.dir.join(&part)) {
-                tracing::warn!("snapshot: could not link {}: {e}", part.display());
-                self.failed.lock().get_or_insert(e);
-            }
+        for part in slot_parts(db, slot) {
+            self.note(
+                link_entries(&self.root.join(&part), &self.dir.join(&part), &early),
+                &part,
+            );
         }
     }
+
+    /// Links key `name` of slot `slot` (its directory and expiry marker) unless its slot or
+    /// the key itself is linked already.
+    fn ensure_key(&self, db: usize, slot: u16, name: &str) {
+        let mut state = self.slots[db * SLOTS as usize + slot as usize].lock();
+        let Some(early) = state.as_mut() else { return };
+        if early.iter().any(|n| &**n == name) {
+            return;
+        }
+        early.push(name.into());
+        for part in slot_parts(db, slot) {
+            let (from, to) = (
+                self.root.join(&part).join(name),
+                self.dir.join(&part).join(name),
+            );
+            let linked = match fs::symlink_metadata(&from) {
+                Ok(meta) if meta.is_dir() => link_tree(&from, &to),
+                Ok(_) => fs::create_dir_all(self.dir.join(&part))
+                    .and_then(|()| fs::hard_link(&from, &to)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            };
+            self.note(linked, &part);
+        }
+    }
+
+    /// Keeps the first error: the image is then unusable, but writes go on.
+    fn note(&self, result: io::Result<()>, part: &Path) {
+        if let Err(e) = result {
+            tracing::warn!("snapshot: could not link in {}: {e}", part.display());
+            self.failed.lock().get_or_insert(e);
+        }
+    }
+}
+
+/// The two directories of a slot: its keys and their expiry markers.
+fn slot_parts(db: usize, slot: u16) -> [PathBuf; 2] {
+    let (db, name) = (db.to_string(), slot_name(slot));
+    [
+        Path::new(&db).join(&name),
+        Path::new(&db).join(EXPIRES).join(&name),
+    ]
 }
 
 /// Runs `work` on a thread of its own at a lower CPU priority (nice 10), so that commands
@@ -219,6 +257,11 @@ pub fn niced<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`
 /// is an empty tree.
 fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    link_entries(from, to, &[])
+}
+
+/// The same, leaving out the top-level entries named in `skip`.
+fn link_entries(from: &Path, to: &Path, skip: &[Box<str>]) -> io::Result<()> {
     let entries = match fs::read_dir(from) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -227,7 +270,11 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
     fs::create_dir_all(to)?;
     for entry in entries {
         let entry = entry?;
-        let target = to.join(entry.file_name());
+        let name = entry.file_name();
+        if skip.iter().any(|s| name.to_str() == Some(s)) {
+            continue;
+        }
+        let target = to.join(&name);
         if entry.file_type()?.is_dir() {
             link_tree(&entry.path(), &target)?;
         } else {
