@@ -6,13 +6,14 @@
 //! restore, which removes what it wrote: there is never a half-restored data directory.
 
 use std::fs;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use futures::{stream, StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 use super::manifest::{self, Entry, Header};
 use super::progress::Progress;
@@ -91,6 +92,8 @@ pub async fn restore(
                 fs::remove_dir(target)?;
             }
             fs::rename(&staging, target)?;
+            // The rename itself, made durable.
+            fs::File::open(parent)?.sync_all()?;
             Ok(())
         });
     progress.finish();
@@ -136,17 +139,18 @@ async fn download(source: &Destination, entry: &Entry, path: &PathBuf) -> Result
         .await
         .map_err(missing)?
         .into_stream();
-    fs::create_dir_all(
-        path.parent()
-            .expect("entries are files inside the directory"),
-    )?;
-    let mut file = fs::File::create(path)?;
+    let dir = path
+        .parent()
+        .expect("entries are files inside the directory");
+    tokio::fs::create_dir_all(dir).await?;
+    let mut file = tokio::fs::File::create(path).await?;
     let (mut hasher, mut size) = (Sha256::new(), 0u64);
     while let Some(chunk) = stream.try_next().await.map_err(missing)? {
         hasher.update(&chunk);
         size += chunk.len() as u64;
-        file.write_all(&chunk)?;
+        file.write_all(&chunk).await?;
     }
+    file.flush().await?;
     let sha256 = hex(&hasher.finalize());
     if size != entry.size || sha256 != entry.sha256 {
         return Err(format!(

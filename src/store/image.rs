@@ -177,10 +177,14 @@ impl Drop for ImageDir {
 }
 
 impl Linking {
+    fn slot(&self, db: usize, slot: u16) -> &Mutex<Option<Vec<Box<str>>>> {
+        &self.slots[db * SLOTS as usize + slot as usize]
+    }
+
     /// Links slot `slot` of database `db` into the image unless the walk did already, leaving
     /// out the keys commits linked before.
     fn ensure(&self, db: usize, slot: u16) {
-        let mut state = self.slots[db * SLOTS as usize + slot as usize].lock();
+        let mut state = self.slot(db, slot).lock();
         let Some(early) = state.take() else { return };
         self.slots_done.fetch_add(1, Ordering::Relaxed);
         for part in slot_parts(db, slot) {
@@ -194,7 +198,7 @@ impl Linking {
     /// Links key `name` of slot `slot` (its directory and expiry marker) unless its slot or
     /// the key itself is linked already.
     fn ensure_key(&self, db: usize, slot: u16, name: &str) {
-        let mut state = self.slots[db * SLOTS as usize + slot as usize].lock();
+        let mut state = self.slot(db, slot).lock();
         let Some(early) = state.as_mut() else { return };
         if early.iter().any(|n| &**n == name) {
             return;
