@@ -876,9 +876,6 @@ impl<'s> Batch<'s> {
         }
         self.before_changes();
         let changed = self.keys.len() + self.flushed.len() + self.swapped.len();
-        store
-            .changes
-            .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
         let always = store.fsync == Fsync::Always;
         for db in std::mem::take(&mut self.flushed) {
             store.cache.forget_db(db);
@@ -950,6 +947,10 @@ impl<'s> Batch<'s> {
         for (id, _) in ttl.iter().filter(|(_, &ttl)| !ttl) {
             store.expiry.unmark(store, id)?;
         }
+        // Counted once applied: the `everysec` syncer syncs when the count moves.
+        store
+            .changes
+            .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }

@@ -6,13 +6,16 @@
 //! link (see `batch.rs`). So a tree of hard links to the live files is a frozen copy, as long
 //! as it shows one instant. Linking a million keys takes seconds, so it is done slot by slot
 //! in the background, and the instant is kept by copy-on-write, as fork keeps it for Redis:
-//! a commit that is about to change a key whose slot is not linked yet links that key first
-//! (its directory and its expiry marker), as it was, and the walk later skips it. The instant is the moment [`Images::begin`] holds every
-//! key lock at once: no command is half done, and every later change meets the hook.
+//! a commit that is about to change a key not linked yet links that key first (its directory
+//! and its expiry marker), as it was, and the walk later skips it. The walk takes a slot's
+//! lock per key, so a commit waits for at most one key's links. The instant is the moment
+//! [`Store::begin_image`] holds every key lock at once: no command is half done, and every
+//! later change meets the hook.
 //!
 //! The image is built in `tmp/image<n>/`, so a crash leaves nothing that start-up does not
 //! clear; it mirrors the data directory without `LOCK`, `tmp/` and `trash/`.
 
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,8 +43,8 @@ struct Linking {
     root: PathBuf,
     dir: PathBuf,
     /// Per database and slot: None once the walk linked it, else the keys (encoded names)
-    /// that commits linked ahead of the walk. Held while linking in the slot.
-    slots: Vec<Mutex<Option<Vec<Box<str>>>>>,
+    /// linked so far, by commits ahead of the walk or by the walk. Held while linking a key.
+    slots: Vec<Mutex<Option<HashSet<Box<str>>>>>,
     /// The first error met linking, by the walk or by a commit: the image is then unusable,
     /// but writes go on.
     failed: Mutex<Option<io::Error>>,
@@ -106,7 +109,7 @@ impl Store {
             root: self.root.clone(),
             dir,
             slots: (0..self.databases * SLOTS as usize)
-                .map(|_| Mutex::new(Some(Vec::new())))
+                .map(|_| Mutex::new(Some(HashSet::new())))
                 .collect(),
             failed: Mutex::new(None),
             slots_done: AtomicUsize::new(0),
@@ -177,21 +180,34 @@ impl Drop for ImageDir {
 }
 
 impl Linking {
-    fn slot(&self, db: usize, slot: u16) -> &Mutex<Option<Vec<Box<str>>>> {
+    fn slot(&self, db: usize, slot: u16) -> &Mutex<Option<HashSet<Box<str>>>> {
         &self.slots[db * SLOTS as usize + slot as usize]
     }
 
-    /// Links slot `slot` of database `db` into the image unless the walk did already, leaving
-    /// out the keys commits linked before.
+    /// Links slot `slot` of database `db` into the image unless the walk did already, key by
+    /// key. The slot is listed without its lock: a key created since was linked (absent) by
+    /// its commit, and each key listed is linked under the lock unless a commit did it first.
     fn ensure(&self, db: usize, slot: u16) {
-        let mut state = self.slot(db, slot).lock();
-        let Some(early) = state.take() else { return };
-        self.slots_done.fetch_add(1, Ordering::Relaxed);
+        if self.slot(db, slot).lock().is_none() {
+            return;
+        }
+        let mut names = BTreeSet::new();
         for part in slot_parts(db, slot) {
-            self.note(
-                link_entries(&self.root.join(&part), &self.dir.join(&part), &early),
-                &part,
-            );
+            let listed = list(&self.root.join(&part)).and_then(|listed| {
+                for name in listed {
+                    names.insert(name.into_string().map_err(|name| {
+                        io::Error::other(format!("unexpected file name {name:?}"))
+                    })?);
+                }
+                Ok(())
+            });
+            self.note(listed, &part);
+        }
+        for name in names {
+            self.ensure_key(db, slot, &name);
+        }
+        if self.slot(db, slot).lock().take().is_some() {
+            self.slots_done.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -199,11 +215,10 @@ impl Linking {
     /// the key itself is linked already.
     fn ensure_key(&self, db: usize, slot: u16, name: &str) {
         let mut state = self.slot(db, slot).lock();
-        let Some(early) = state.as_mut() else { return };
-        if early.iter().any(|n| &**n == name) {
+        let Some(linked) = state.as_mut() else { return };
+        if !linked.insert(name.into()) {
             return;
         }
-        early.push(name.into());
         for part in slot_parts(db, slot) {
             let (from, to) = (
                 self.root.join(&part).join(name),
@@ -258,14 +273,18 @@ pub fn niced<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// The names in directory `dir`; none when it is missing.
+fn list(dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+    match fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.map(|e| e.file_name())).collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`
 /// is an empty tree.
 fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
-    link_entries(from, to, &[])
-}
-
-/// The same, leaving out the top-level entries named in `skip`.
-fn link_entries(from: &Path, to: &Path, skip: &[Box<str>]) -> io::Result<()> {
     let entries = match fs::read_dir(from) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -274,11 +293,7 @@ fn link_entries(from: &Path, to: &Path, skip: &[Box<str>]) -> io::Result<()> {
     fs::create_dir_all(to)?;
     for entry in entries {
         let entry = entry?;
-        let name = entry.file_name();
-        if skip.iter().any(|s| name.to_str() == Some(s)) {
-            continue;
-        }
-        let target = to.join(&name);
+        let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             link_tree(&entry.path(), &target)?;
         } else {
