@@ -56,6 +56,18 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Bring a snapshot back into a new data directory
     Restore(RestoreArgs),
+    /// Verify a stopped data directory against the format (and repair what can be)
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The data directory (of a stopped server)
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Fix what can be fixed: unfinished journal commits, sizes, expiry markers, stray files
+    #[arg(long)]
+    pub repair: bool,
 }
 
 #[derive(Args, Debug)]

@@ -31,6 +31,7 @@ pub fn run(command: Command) -> Result<()> {
             }) => list(&Destination::parse(&to, remote.endpoint.as_deref())?).await,
             Command::Snapshot(args) => snapshot(args).await,
             Command::Restore(args) => restore(args).await,
+            Command::Check(args) => crate::store::check::run(&args),
         }
     })
 }
@@ -67,7 +68,17 @@ async fn snapshot(args: SnapshotArgs) -> Result<()> {
         .open(dir.join("LOCK"))
         .map_err(|e| format!("{} is not a dredis data directory: {e}", dir.display()))?;
     let summary = match lock.try_lock() {
-        Ok(()) => upload::upload(&dir, &dest, SystemTime::now(), true).await?,
+        Ok(()) => {
+            let unfinished = crate::store::journal::unfinished(&dir)?;
+            if unfinished > 0 {
+                return Err(format!(
+                    "{} was left by a crash with {unfinished} unfinished commit(s) in its journal: start dredis on it once (it finishes them), then snapshot it",
+                    dir.display()
+                )
+                .into());
+            }
+            upload::upload(&dir, &dest, SystemTime::now(), true).await?
+        }
         Err(fs::TryLockError::WouldBlock) => {
             let password = args
                 .password

@@ -17,8 +17,8 @@
 //! the batch notes which keys gain or lose their expiry, and `commit` creates the markers
 //! before the changes that need them become visible, and removes the obsolete ones after.
 //!
-//! Until the journal lands, atomicity is per file and per key directory: a crash in the middle
-//! of a commit that touches several files can leave some of them applied (see docs).
+//! A commit is all or nothing across a crash: its steps are journaled before they are
+//! applied (see [`super::journal`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
@@ -33,6 +33,7 @@ use tempfile::TempPath;
 
 use super::cache::Change;
 use super::files::{sync_dir, with_parent, SMALL_FILE};
+use super::journal::{inode, is_inode, Staged, Step};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
 use super::watch;
@@ -863,12 +864,9 @@ impl<'s> Batch<'s> {
 
     // ---- applying ----
 
-    /// Makes every change of the batch visible, then syncs as the fsync policy asks.
-    ///
-    /// The order: flushed databases, swapped databases, the expiry markers of keys that gain
-    /// an expiry (before the expiry is visible, so that a crash never leaves an expiring key
-    /// out of the index), renamed keys (before other changes, which may reuse the names they
-    /// leave), the other key changes, and last the markers of keys that lost their expiry.
+    /// Makes every change of the batch visible, all or nothing across a crash: stages the
+    /// new content, journals the steps, applies them, marks the record done (see
+    /// [`super::journal`]), and syncs as the fsync policy asks.
     pub fn commit(mut self) -> Result<()> {
         let store = self.store;
         if !store.watches.is_empty() {
@@ -877,16 +875,54 @@ impl<'s> Batch<'s> {
         self.before_changes();
         let changed = self.keys.len() + self.flushed.len() + self.swapped.len();
         let always = store.fsync == Fsync::Always;
+        let (steps, notes) = self.plan(always)?;
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let ticket = store.journal.append(&steps, &store.root, always)?;
+        let applied = store.apply(&steps, always);
+        let marked = store.journal.done(ticket);
+        for note in notes {
+            match (note, &applied) {
+                (Note::File(id, rel, change), Ok(())) => store.cache.changed(&id, &rel, change),
+                (Note::File(id, ..) | Note::Key(id), _) => store.cache.forget(&id),
+                (Note::Db(db), _) => store.cache.forget_db(db),
+            }
+        }
+        applied?;
+        marked?;
+        // Counted once applied: the `everysec` syncer syncs when the count moves.
+        store
+            .changes
+            .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The steps that make the batch's changes visible, with what the cache learns of them.
+    /// New content is staged in `tmp/` here (and with `always`, made durable), so that the
+    /// journal record can name it.
+    ///
+    /// The order: flushed databases, swapped databases, the expiry markers of keys that gain
+    /// an expiry (before the expiry is visible, so that a crash never leaves an expiring key
+    /// out of the index), renamed keys (before other changes, which may reuse the names they
+    /// leave), the other key changes, and last the markers of keys that lost their expiry.
+    fn plan(&mut self, always: bool) -> Result<(Vec<Step>, Vec<Note>)> {
+        let store = self.store;
+        let (mut steps, mut notes) = (Vec::new(), Vec::new());
         for db in std::mem::take(&mut self.flushed) {
-            store.cache.forget_db(db);
-            store.flush_db_dir(db)?;
+            let ino = inode(&store.db_dir(db))?;
+            steps.push(Step::FlushDb { db, ino });
+            notes.push(Note::Db(db));
         }
         for (a, b) in std::mem::take(&mut self.swapped) {
-            store.swap_db_dirs(a, b)?;
+            let ino = inode(&store.db_dir(a))?;
+            steps.push(Step::SwapDbs { a, b, ino });
+            notes.extend([Note::Db(a), Note::Db(b)]);
         }
         let ttl = std::mem::take(&mut self.ttl);
         for (id, _) in ttl.iter().filter(|(_, &ttl)| ttl) {
-            store.expiry.mark(store, id)?;
+            let (key, set) = (id.clone(), true);
+            steps.push(Step::Marker { key, set });
         }
         let (renames, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.keys)
             .into_iter()
@@ -895,7 +931,6 @@ impl<'s> Batch<'s> {
             let live = store.root.join(&id.dir);
             match change {
                 KeyChange::Edit(files) => {
-                    let mut touched_dirs = BTreeSet::new();
                     // Ranges written in place land first, `type` last: what `type` says
                     // (a string's length, a collection's size) never runs ahead of the files.
                     let mut files: Vec<_> = files.into_iter().collect();
@@ -904,53 +939,194 @@ impl<'s> Batch<'s> {
                     });
                     for (rel, change) in files {
                         let dest = live.join(&rel);
-                        match apply_file(store, &dest, change, always) {
-                            Ok(change) => store.cache.changed(&id, &rel, change),
-                            Err(e) => {
-                                store.cache.forget(&id);
-                                return Err(e.into());
-                            }
-                        }
-                        touched_dirs
-                            .insert(dest.parent().map(Path::to_path_buf).unwrap_or_default());
-                    }
-                    if always {
-                        for dir in touched_dirs {
-                            sync_dir(&dir)?;
-                        }
+                        let (step, change) = plan_file(store, dest, change, always)?;
+                        steps.push(step);
+                        notes.push(Note::File(id.clone(), rel, change));
                     }
                 }
                 KeyChange::Replace(Some(staged)) => {
-                    store.cache.forget(&id);
                     if always {
                         sync_tree(&staged)?;
                     }
-                    install_dir(&staged, &live, store)?;
-                    if always {
-                        sync_dir(live.parent().expect("keys live in slot directories"))?;
-                    }
+                    let ino = inode(&staged)?;
+                    let (staged, dest) = (Staged::Path(staged), live);
+                    steps.push(Step::Install {
+                        staged,
+                        ino,
+                        dest,
+                        dir: true,
+                    });
+                    notes.push(Note::Key(id));
                 }
                 KeyChange::Replace(None) => {
-                    store.cache.forget(&id);
-                    store.trash.discard(&live)?;
-                    if always {
-                        sync_dir(live.parent().expect("keys live in slot directories"))?;
-                    }
+                    steps.push(Step::Remove {
+                        path: live,
+                        dir: true,
+                    });
+                    notes.push(Note::Key(id));
                 }
                 KeyChange::Rename(from) => {
-                    store.cache.forget(&from);
-                    store.cache.forget(&id);
-                    move_key_dir(store, &from, &id, always)?;
+                    let ino = inode(&store.root.join(&from.dir))?;
+                    notes.extend([Note::Key(from.clone()), Note::Key(id.clone())]);
+                    steps.push(Step::MoveKey { from, to: id, ino });
                 }
             }
         }
         for (id, _) in ttl.iter().filter(|(_, &ttl)| !ttl) {
-            store.expiry.unmark(store, id)?;
+            let (key, set) = (id.clone(), false);
+            steps.push(Step::Marker { key, set });
         }
-        // Counted once applied: the `everysec` syncer syncs when the count moves.
-        store
-            .changes
-            .fetch_add(changed as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok((steps, notes))
+    }
+}
+
+/// What the cache learns of a commit once it is applied (if it fails, these are forgotten).
+enum Note {
+    File(KeyId, String, Change),
+    Key(KeyId),
+    Db(usize),
+}
+
+/// The step for one file change, and what the cache learns of it.
+fn plan_file(
+    store: &Store,
+    dest: PathBuf,
+    change: FileChange,
+    always: bool,
+) -> io::Result<(Step, Change)> {
+    Ok(match change {
+        FileChange::Replaced(Content::Bytes(b)) => {
+            let staged = store.staging.write(&b, always)?;
+            let ino = inode(&staged)?;
+            let staged = Staged::Path(staged);
+            (
+                Step::Install {
+                    staged,
+                    ino,
+                    dest,
+                    dir: false,
+                },
+                Change::Written(b),
+            )
+        }
+        FileChange::Replaced(Content::Spilled(arg)) => {
+            if always {
+                File::open(arg.path())?.sync_data()?;
+            }
+            let ino = inode(arg.path())?;
+            let staged = Staged::Spilled(arg);
+            (
+                Step::Install {
+                    staged,
+                    ino,
+                    dest,
+                    dir: false,
+                },
+                Change::Large,
+            )
+        }
+        FileChange::Patched { ranges, apply } => {
+            let change = match ranges.as_slice() {
+                // The whole file is written (a sorted-set index node): the cache keeps it.
+                [(0, Content::Bytes(b))]
+                    if b.len() as u64 <= SMALL_FILE
+                        && fs::metadata(&dest).map_or(0, |m| m.len()) <= b.len() as u64 =>
+                {
+                    Change::Written(b.clone())
+                }
+                _ => Change::Large,
+            };
+            (
+                Step::Patch {
+                    dest,
+                    ranges,
+                    apply,
+                },
+                change,
+            )
+        }
+        FileChange::Removed => (
+            Step::Remove {
+                path: dest,
+                dir: false,
+            },
+            Change::Removed,
+        ),
+    })
+}
+
+impl Store {
+    /// Applies a journal record's steps; with `always`, makes them durable before returning.
+    /// Also what start-up uses to redo a record that a crash interrupted.
+    pub(super) fn apply(&self, steps: &[Step], always: bool) -> io::Result<()> {
+        let mut touched_dirs = BTreeSet::new();
+        for step in steps {
+            self.apply_step(step, always)?;
+            let changed_dir = match step {
+                Step::Install { dest: path, .. } | Step::Remove { path, .. } => path.parent(),
+                _ => None,
+            };
+            touched_dirs.extend(changed_dir.map(Path::to_path_buf));
+        }
+        if always {
+            for dir in touched_dirs {
+                sync_dir(&dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one step; a step found applied already is skipped (see [`super::journal`]).
+    fn apply_step(&self, step: &Step, always: bool) -> io::Result<()> {
+        match step {
+            Step::FlushDb { db, ino } => {
+                if is_inode(&self.db_dir(*db), *ino)? {
+                    self.flush_db_dir(*db)?;
+                }
+            }
+            Step::SwapDbs { a, b, ino } => {
+                if is_inode(&self.db_dir(*a), *ino)? {
+                    self.swap_db_dirs(*a, *b)?;
+                }
+            }
+            Step::Marker { key, set: true } => self.expiry.mark(self, key)?,
+            Step::Marker { key, set: false } => self.expiry.unmark(self, key)?,
+            Step::MoveKey { from, to, ino } => {
+                if is_inode(&self.root.join(&from.dir), *ino)? {
+                    move_key_dir(self, from, to, always)?;
+                }
+            }
+            Step::Install {
+                staged,
+                ino,
+                dest,
+                dir,
+            } => {
+                if is_inode(staged.path(), *ino)? {
+                    match (staged, dir) {
+                        (Staged::Path(dir), true) => install_dir(dir, dest, self)?,
+                        (Staged::Path(file), false) => self.staging.install(file, dest)?,
+                        // A plain rename: the argument's path is deleted when it is dropped,
+                        // so it must not receive the old file.
+                        (Staged::Spilled(arg), _) => {
+                            with_parent(dest, || fs::rename(arg.path(), dest))?
+                        }
+                    }
+                }
+            }
+            Step::Patch {
+                dest,
+                ranges,
+                apply,
+            } => {
+                patch(self, dest, ranges, *apply, always)?;
+            }
+            Step::Remove { path, dir: true } => self.trash.discard(path)?,
+            Step::Remove { path, dir: false } => match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+        }
         Ok(())
     }
 }
@@ -1012,41 +1188,6 @@ impl Drop for Batch<'_> {
             self.discard(change);
         }
     }
-}
-
-/// Makes one file change visible; returns what the cache should learn of it.
-fn apply_file(store: &Store, dest: &Path, change: FileChange, always: bool) -> io::Result<Change> {
-    Ok(match change {
-        FileChange::Replaced(Content::Bytes(b)) => {
-            let staged = store.staging.write(&b, always)?;
-            store.staging.install(&staged, dest)?;
-            Change::Written(b)
-        }
-        FileChange::Replaced(Content::Spilled(arg)) => {
-            if always {
-                File::open(arg.path())?.sync_data()?;
-            }
-            arg.path.persist(dest).map_err(|e| e.error)?;
-            Change::Large
-        }
-        FileChange::Patched { ranges, apply } => {
-            let len = patch(store, dest, &ranges, apply, always)?;
-            match ranges.as_slice() {
-                // The whole file was written (a sorted-set index node): the cache keeps it.
-                [(0, Content::Bytes(b))] if b.len() as u64 == len && len <= SMALL_FILE => {
-                    Change::Written(b.clone())
-                }
-                _ => Change::Large,
-            }
-        }
-        FileChange::Removed => {
-            match fs::remove_file(dest) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-            Change::Removed
-        }
-    })
 }
 
 /// Writes byte ranges into a live file: in place when `apply` allows it and nobody else can
@@ -1220,13 +1361,17 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
+        let store = store_at(&dir);
+        (dir, store)
+    }
+
+    fn store_at(dir: &tempfile::TempDir) -> Store {
         let options = Options {
-            databases: 1,
+            databases: 2,
             fsync: Fsync::No,
             cache_bytes: 1 << 20,
         };
-        let store = Store::open(dir.path(), &options).unwrap();
-        (dir, store)
+        Store::open(dir.path(), &options).unwrap()
     }
 
     /// A key holding `value` in its `value` file; returns the file's path.
@@ -1309,5 +1454,104 @@ mod tests {
             .filter(|content| content.ends_with(b"world"))
             .collect();
         assert!(staged.is_empty());
+    }
+
+    /// A commit interrupted after its record was journaled, with only its first `applied`
+    /// steps done: the data directory as a crash at that point leaves it.
+    fn interrupted(store: &Store, build: impl FnOnce(&mut Batch), applied: usize) {
+        let mut batch = store.batch();
+        build(&mut batch);
+        let (steps, _) = batch.plan(false).unwrap();
+        // Never marked done: the crash comes first.
+        let _unfinished = store.journal.append(&steps, &store.root, false).unwrap();
+        for step in &steps[..applied.min(steps.len())] {
+            store.apply_step(step, false).unwrap();
+        }
+    }
+
+    fn reopen(dir: &tempfile::TempDir, store: Store) -> Store {
+        drop(store);
+        store_at(dir)
+    }
+
+    fn value(store: &Store, id: &KeyId) -> Option<Vec<u8>> {
+        let value = store.batch().read_value(id, "value").unwrap();
+        value.map(|v| v.into_bytes().unwrap().to_vec())
+    }
+
+    #[test]
+    fn start_up_finishes_a_commit_that_a_crash_interrupted_at_any_step() {
+        let [a, b, c, d] = ["a", "b", "c", "d"].map(|k| KeyId::new(0, Bytes::from(k)));
+        for applied in 0..=5 {
+            let (dir, store) = store();
+            key_with(&store, &a, b"old a");
+            key_with(&store, &b, b"old b");
+            key_with(&store, &c, b"old c");
+            let build = |batch: &mut Batch| {
+                batch.write(&a, "value", bytes(b"new a")).unwrap();
+                batch.create(&b, &Meta::new(Type::String)).unwrap();
+                batch.write(&b, "value", bytes(b"new b")).unwrap();
+                batch.rename(&c, &d).unwrap();
+                batch.delete(&c);
+            };
+            interrupted(&store, build, applied);
+            let store = reopen(&dir, store);
+            assert_eq!(
+                value(&store, &a).as_deref(),
+                Some(&b"new a"[..]),
+                "{applied}"
+            );
+            assert_eq!(
+                value(&store, &b).as_deref(),
+                Some(&b"new b"[..]),
+                "{applied}"
+            );
+            assert_eq!(value(&store, &c), None, "{applied}");
+            assert_eq!(
+                value(&store, &d).as_deref(),
+                Some(&b"old c"[..]),
+                "{applied}"
+            );
+            assert!(!dir.path().join("recovering").exists());
+            // Nothing is left to redo: a second start changes nothing.
+            let store = reopen(&dir, store);
+            assert_eq!(value(&store, &d).as_deref(), Some(&b"old c"[..]));
+        }
+    }
+
+    #[test]
+    fn a_redone_flush_or_swap_is_not_done_twice() {
+        let (dir, store) = store();
+        let (a, b) = (
+            KeyId::new(0, Bytes::from("a")),
+            KeyId::new(1, Bytes::from("b")),
+        );
+        key_with(&store, &a, b"in 0");
+        interrupted(
+            &store,
+            |batch| {
+                batch.flush_db(1);
+                batch.swap_dbs(0, 1);
+            },
+            2,
+        );
+        let store = reopen(&dir, store);
+        let moved = KeyId::new(1, Bytes::from("a"));
+        assert_eq!(value(&store, &moved).as_deref(), Some(&b"in 0"[..]));
+        assert_eq!(value(&store, &a), None);
+        assert_eq!(value(&store, &b), None);
+    }
+
+    #[test]
+    fn a_torn_journal_tail_is_ignored() {
+        let (dir, store) = store();
+        let a = KeyId::new(0, Bytes::from("a"));
+        key_with(&store, &a, b"kept");
+        drop(store);
+        let journal = dir.path().join("journal");
+        fs::create_dir_all(&journal).unwrap();
+        fs::write(journal.join("7"), b"\x20\0\0\0garbage").unwrap();
+        let store = store_at(&dir);
+        assert_eq!(value(&store, &a).as_deref(), Some(&b"kept"[..]));
     }
 }

@@ -153,6 +153,11 @@ impl Staging {
         }
     }
 
+    /// Drops the recycled files (start-up: after a recovery, some may be outside `tmp/`).
+    pub fn forget_pool(&self) {
+        self.pool.lock().clear();
+    }
+
     /// Keeps a replaced file for reuse (checked when it is reused, see [`Staging::write`]).
     fn recycle(&self, path: &Path) {
         let mut pool = self.pool.lock();

@@ -9,12 +9,14 @@
 
 pub mod batch;
 pub mod cache;
+pub mod check;
 pub mod dirscan;
 pub mod entries;
 pub mod expiry;
 pub mod files;
 pub mod hash;
 pub mod image;
+pub mod journal;
 pub mod layout;
 pub mod list;
 pub mod locks;
@@ -44,6 +46,7 @@ pub use meta::{now_ms, Meta, Type};
 use cache::Cache;
 use expiry::Expiry;
 use files::{Staging, Trash};
+use journal::Journal;
 use locks::KeyLocks;
 
 /// The first line of `FORMAT`: the on-disk format this build reads and writes.
@@ -96,6 +99,7 @@ pub struct Store {
     /// Keys changed since the start, for INFO's rdb_changes_since_last_save and the syncer.
     changes: Arc<AtomicU64>,
     syncer_stop: Arc<AtomicBool>,
+    journal: Journal,
     lock: File,
 }
 
@@ -179,7 +183,17 @@ impl Store {
             Err(e) => return Err(io_err(e)),
         }
         let trash = Arc::new(Trash::open(root.join("trash")).map_err(io_err)?);
-        let staging = Staging::open(root.join("tmp"), &trash).map_err(io_err)?;
+        // The staged files of journal records that a crash left unfinished are in the old
+        // `tmp/`: it is kept aside as `recovering/` until they are redone (a `recovering/`
+        // already there is from a start-up that was itself interrupted, and still the one).
+        let (tmp, recovering) = (root.join("tmp"), root.join(journal::RECOVERING));
+        if recovering.exists() {
+            trash.discard(&tmp).map_err(io_err)?;
+        } else if tmp.exists() {
+            fs::rename(&tmp, &recovering).map_err(io_err)?;
+        }
+        let staging = Staging::open(tmp, &trash).map_err(io_err)?;
+        let (journal, unfinished, old_journal) = Journal::open(&root).map_err(io_err)?;
         for db in 0..databases {
             fs::create_dir_all(root.join(db.to_string())).map_err(io_err)?;
         }
@@ -190,7 +204,7 @@ impl Store {
             spawn_syncer(root.clone(), changes.clone(), syncer_stop.clone()).map_err(io_err)?;
         }
         let cache = Cache::new(cache_bytes);
-        Ok(Store {
+        let store = Store {
             root,
             databases,
             fsync,
@@ -203,8 +217,35 @@ impl Store {
             images: Default::default(),
             changes,
             syncer_stop,
+            journal,
             lock,
-        })
+        };
+        store
+            .recover(unfinished, &old_journal)
+            .map_err(|e| OpenError::Io(store.root.clone(), e))?;
+        Ok(store)
+    }
+
+    /// Redoes the journal records a crash left unfinished, makes the result durable, and
+    /// drops what the crashed run left: its journal files and its `tmp/`.
+    fn recover(
+        &self,
+        unfinished: Vec<Vec<journal::Step>>,
+        old_journal: &[PathBuf],
+    ) -> io::Result<()> {
+        if !unfinished.is_empty() {
+            tracing::warn!(
+                "redoing {} commit(s) that a crash interrupted",
+                unfinished.len()
+            );
+        }
+        for steps in unfinished {
+            self.apply(&steps, false)?;
+        }
+        self.sync()?;
+        self.journal.forget(old_journal)?;
+        self.staging.forget_pool();
+        self.trash.discard(&self.root.join(journal::RECOVERING))
     }
 
     /// Writes the server's address into `LOCK`, for `dredis snapshot` to find the server
@@ -258,6 +299,7 @@ impl Store {
     pub fn close(&self) -> io::Result<()> {
         self.expiry.stop();
         self.syncer_stop.store(true, Ordering::Relaxed);
+        self.journal.close();
         self.trash.stop();
         self.sync()
     }
@@ -356,6 +398,7 @@ impl Store {
 impl Drop for Store {
     fn drop(&mut self) {
         self.syncer_stop.store(true, Ordering::Relaxed);
+        self.journal.close();
         self.trash.stop();
     }
 }

@@ -1,0 +1,592 @@
+//! The journal: what makes a commit all-or-nothing across a crash.
+//!
+//! A commit first prepares everything it will make visible (new files and key directories,
+//! staged in `tmp/`), then appends a record of its steps to a file of `journal/`, then
+//! applies the steps, and last appends a mark saying that the record is done. With
+//! `--fsync always` the record is flushed before any step is applied, and commits that
+//! append at the same time share one flush (group commit).
+//!
+//! Start-up redoes the records that have no mark, in order, before `tmp/` is emptied (the
+//! old `tmp/` is kept aside as `recovering/` meanwhile). Every step can be applied again: a
+//! staged file or directory is moved only while it is still the inode the record names,
+//! a database is flushed or swapped only while its directory is the one the record saw, and
+//! the other steps (byte ranges, removals, expiry markers) give the same result twice. A
+//! record without a mark touches keys that no later record touched (its keys stay locked
+//! until the mark is written), so redoing it never undoes a later commit.
+//!
+//! A file of `journal/` is a sequence of frames: `u32 length, u32 CRC-32, payload`, little
+//! endian; a torn frame at the end (a crash while appending) ends the file. A payload is a
+//! record (`1, u64 sequence, u32 step count, steps`) or a mark (`2, u64 sequence`). A new
+//! file is started past 16 MiB; an old one is deleted once its records are all done.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::{Condvar, Mutex};
+
+use super::batch::{Apply, Content, KeyId};
+use crate::protocol::SpilledArg;
+
+/// The journal's directory, in the data directory.
+pub const DIR: &str = "journal";
+/// Where start-up keeps the `tmp/` of the crashed run while it redoes unfinished records.
+pub const RECOVERING: &str = "recovering";
+
+/// A journal file is closed past this size.
+const FILE_LIMIT: u64 = 16 << 20;
+const RECORD: u8 = 1;
+const DONE: u8 = 2;
+
+/// One change a commit makes visible. Paths are absolute; a record stores them relative to
+/// the data directory.
+#[derive(Debug)]
+pub enum Step {
+    /// Empties database `db`, while its directory is inode `ino`.
+    FlushDb { db: usize, ino: u64 },
+    /// Exchanges the directories of two databases, while `a`'s is inode `ino`.
+    SwapDbs { a: usize, b: usize, ino: u64 },
+    /// Creates (`set`) or removes the expiry marker of a key.
+    Marker { key: KeyId, set: bool },
+    /// Moves key `from`'s directory (inode `ino`) to key `to`, replacing what `to` held.
+    MoveKey { from: KeyId, to: KeyId, ino: u64 },
+    /// Puts the staged file or key directory `staged` (inode `ino`) at `dest`, replacing
+    /// what is there.
+    Install {
+        staged: Staged,
+        ino: u64,
+        dest: PathBuf,
+        dir: bool,
+    },
+    /// Writes byte ranges into the file at `dest` (see `Batch::write_range`).
+    Patch {
+        dest: PathBuf,
+        ranges: Vec<(u64, Content)>,
+        apply: Apply,
+    },
+    /// Removes the file at `path`, or the key directory (to the trash) when `dir`.
+    Remove { path: PathBuf, dir: bool },
+}
+
+/// What an [`Step::Install`] moves into place.
+#[derive(Debug)]
+pub enum Staged {
+    /// A file or directory the batch made in `tmp/`.
+    Path(PathBuf),
+    /// A large request argument, spilled to `tmp/` (deleted if never installed).
+    Spilled(SpilledArg),
+}
+
+impl Staged {
+    pub fn path(&self) -> &Path {
+        match self {
+            Staged::Path(p) => p,
+            Staged::Spilled(arg) => arg.path(),
+        }
+    }
+}
+
+/// The inode of `path`, not following a symbolic link.
+pub fn inode(path: &Path) -> io::Result<u64> {
+    Ok(fs::symlink_metadata(path)?.ino())
+}
+
+/// Whether `path` is still inode `ino`.
+pub fn is_inode(path: &Path, ino: u64) -> io::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(meta.ino() == ino),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The journal of an open data directory.
+pub struct Journal {
+    dir: PathBuf,
+    state: Mutex<State>,
+    flushed: Condvar,
+}
+
+struct State {
+    file: Arc<File>,
+    number: u64,
+    len: u64,
+    next_seq: u64,
+    /// Records appended / known to be on stable storage (group commit).
+    appended: u64,
+    synced: u64,
+    syncing: bool,
+    /// Per journal file, its records not done yet.
+    unfinished: BTreeMap<u64, usize>,
+    /// The file each unfinished record is in.
+    record_file: HashMap<u64, u64>,
+}
+
+/// A record appended and not done yet: [`Journal::done`] takes it back.
+#[must_use]
+pub struct Ticket {
+    seq: u64,
+}
+
+impl Journal {
+    /// Opens `root/journal`: returns the journal, writing to a new file, and the steps of the
+    /// records that the files there hold without a mark, in order, to be redone. Paths under
+    /// `tmp/` in them are read as under `recovering/`.
+    pub fn open(root: &Path) -> io::Result<(Journal, Vec<Vec<Step>>, Vec<PathBuf>)> {
+        let dir = root.join(DIR);
+        fs::create_dir_all(&dir)?;
+        let (old, records) = read(root)?;
+        let number = old.last().map_or(0, |(n, _)| n + 1);
+        let file = create_file(&dir, number)?;
+        let next_seq = records.keys().next_back().map_or(0, |s| s + 1);
+        let journal = Journal {
+            dir,
+            state: Mutex::new(State {
+                file: Arc::new(file),
+                number,
+                len: 0,
+                next_seq,
+                appended: 0,
+                synced: 0,
+                syncing: false,
+                unfinished: BTreeMap::new(),
+                record_file: HashMap::new(),
+            }),
+            flushed: Condvar::new(),
+        };
+        let unfinished = records.into_values().collect();
+        Ok((
+            journal,
+            unfinished,
+            old.into_iter().map(|(_, p)| p).collect(),
+        ))
+    }
+
+    /// Appends a record of `steps`; with `flush`, returns once it is on stable storage.
+    pub fn append(&self, steps: &[Step], root: &Path, flush: bool) -> io::Result<Ticket> {
+        let mut payload = Vec::with_capacity(64);
+        let mut state = self.state.lock();
+        let seq = state.next_seq;
+        payload.push(RECORD);
+        payload.extend_from_slice(&seq.to_le_bytes());
+        payload.extend_from_slice(&(steps.len() as u32).to_le_bytes());
+        for step in steps {
+            encode_step(step, root, &mut payload)?;
+        }
+        self.write_frame(&mut state, &payload)?;
+        state.next_seq += 1;
+        state.appended = seq + 1;
+        let number = state.number;
+        *state.unfinished.entry(number).or_default() += 1;
+        state.record_file.insert(seq, number);
+        if flush {
+            self.flush(state, seq + 1)?;
+        }
+        Ok(Ticket { seq })
+    }
+
+    /// Marks a record done; deletes a closed journal file whose records are all done.
+    pub fn done(&self, ticket: Ticket) -> io::Result<()> {
+        let mut payload = vec![DONE];
+        payload.extend_from_slice(&ticket.seq.to_le_bytes());
+        let mut state = self.state.lock();
+        self.write_frame(&mut state, &payload)?;
+        let number = state
+            .record_file
+            .remove(&ticket.seq)
+            .expect("a record appended");
+        let left = state
+            .unfinished
+            .get_mut(&number)
+            .expect("a file with records");
+        *left -= 1;
+        if *left == 0 && number != state.number {
+            state.unfinished.remove(&number);
+            drop(state);
+            fs::remove_file(self.dir.join(number.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// At a clean stop: deletes the journal file when every record in it is done, so that a
+    /// stopped directory with a journal file is one that a crash left.
+    pub fn close(&self) {
+        let state = self.state.lock();
+        if state.unfinished.values().all(|&left| left == 0) {
+            let _ = fs::remove_file(self.dir.join(state.number.to_string()));
+        }
+    }
+
+    /// Deletes the journal files of a previous run, once their records are redone.
+    pub fn forget(&self, files: &[PathBuf]) -> io::Result<()> {
+        for file in files {
+            fs::remove_file(file)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a frame, first starting a new file if the current one is full.
+    fn write_frame(&self, state: &mut State, payload: &[u8]) -> io::Result<()> {
+        if state.len >= FILE_LIMIT {
+            // Records in the closed file stay covered: it is flushed first.
+            state.file.sync_data()?;
+            state.synced = state.appended;
+            let number = state.number + 1;
+            let file = create_file(&self.dir, number)?;
+            let closed = std::mem::replace(&mut state.number, number);
+            state.file = Arc::new(file);
+            state.len = 0;
+            if state.unfinished.get(&closed).is_none_or(|&left| left == 0) {
+                state.unfinished.remove(&closed);
+                fs::remove_file(self.dir.join(closed.to_string()))?;
+            }
+        }
+        let mut frame = Vec::with_capacity(payload.len() + 8);
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        frame.extend_from_slice(payload);
+        (&*state.file).write_all(&frame)?;
+        state.len += frame.len() as u64;
+        Ok(())
+    }
+
+    /// Waits until the records before `upto` are on stable storage: one caller flushes for
+    /// all those waiting (group commit).
+    fn flush<'a>(
+        &'a self,
+        mut state: parking_lot::MutexGuard<'a, State>,
+        upto: u64,
+    ) -> io::Result<()> {
+        loop {
+            if state.synced >= upto {
+                return Ok(());
+            }
+            if state.syncing {
+                self.flushed.wait(&mut state);
+                continue;
+            }
+            state.syncing = true;
+            let (file, target) = (state.file.clone(), state.appended);
+            drop(state);
+            let result = file.sync_data();
+            state = self.state.lock();
+            state.syncing = false;
+            if result.is_ok() {
+                state.synced = state.synced.max(target);
+            }
+            self.flushed.notify_all();
+            result?;
+        }
+    }
+}
+
+/// How many records the journal of the (stopped) data directory `root` holds unfinished:
+/// a directory in that state must be opened by a server, which redoes them, before it is
+/// copied.
+pub fn unfinished(root: &Path) -> io::Result<usize> {
+    Ok(read(root)?.1.len())
+}
+
+/// The journal files of `root`, in order, and the records they hold without a mark.
+#[allow(clippy::type_complexity)]
+fn read(root: &Path) -> io::Result<(Vec<(u64, PathBuf)>, BTreeMap<u64, Vec<Step>>)> {
+    let mut files: Vec<(u64, PathBuf)> = Vec::new();
+    let entries = match fs::read_dir(root.join(DIR)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if let Some(n) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+            files.push((n, entry.path()));
+        }
+    }
+    files.sort();
+    let mut records = BTreeMap::new();
+    for (_, path) in &files {
+        read_file(path, root, &mut records)?;
+    }
+    Ok((files, records))
+}
+
+fn create_file(dir: &Path, number: u64) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(dir.join(number.to_string()))?;
+    super::files::sync_dir(dir)?;
+    Ok(file)
+}
+
+/// Reads the frames of one journal file into `records` (sequence -> steps; done ones
+/// removed), stopping at a torn frame.
+fn read_file(path: &Path, root: &Path, records: &mut BTreeMap<u64, Vec<Step>>) -> io::Result<()> {
+    let mut data = Vec::new();
+    File::open(path)?.read_to_end(&mut data)?;
+    let mut at = 0;
+    while data.len() - at >= 8 {
+        let len = u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(data[at + 4..at + 8].try_into().expect("4 bytes"));
+        let Some(payload) = data.get(at + 8..at + 8 + len) else {
+            break;
+        };
+        if crc32fast::hash(payload) != crc {
+            break;
+        }
+        at += 8 + len;
+        let mut r = Reader { data: payload };
+        match r.u8()? {
+            RECORD => {
+                let seq = r.u64()?;
+                let count = r.u32()?;
+                let steps = (0..count)
+                    .map(|_| decode_step(&mut r, root))
+                    .collect::<io::Result<Vec<_>>>()?;
+                records.insert(seq, steps);
+            }
+            DONE => {
+                records.remove(&r.u64()?);
+            }
+            other => return Err(corrupt(format!("unknown frame {other}"))),
+        }
+    }
+    Ok(())
+}
+
+fn corrupt(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("journal: {why}"))
+}
+
+// ---- encoding ----
+
+fn put_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// A path inside the data directory, stored relative to it.
+fn put_path(out: &mut Vec<u8>, path: &Path, root: &Path) -> io::Result<()> {
+    let rel = path
+        .strip_prefix(root)
+        .map_err(|_| corrupt(format!("{} is outside the data directory", path.display())))?;
+    put_bytes(out, rel.as_os_str().as_bytes());
+    Ok(())
+}
+
+fn put_key(out: &mut Vec<u8>, key: &KeyId) {
+    put_u64(out, key.db as u64);
+    put_bytes(out, &key.key);
+}
+
+fn encode_step(step: &Step, root: &Path, out: &mut Vec<u8>) -> io::Result<()> {
+    match step {
+        Step::FlushDb { db, ino } => {
+            out.push(1);
+            put_u64(out, *db as u64);
+            put_u64(out, *ino);
+        }
+        Step::SwapDbs { a, b, ino } => {
+            out.push(2);
+            put_u64(out, *a as u64);
+            put_u64(out, *b as u64);
+            put_u64(out, *ino);
+        }
+        Step::Marker { key, set } => {
+            out.push(3);
+            put_key(out, key);
+            out.push(*set as u8);
+        }
+        Step::MoveKey { from, to, ino } => {
+            out.push(4);
+            put_key(out, from);
+            put_key(out, to);
+            put_u64(out, *ino);
+        }
+        Step::Install {
+            staged,
+            ino,
+            dest,
+            dir,
+        } => {
+            out.push(5);
+            out.push(matches!(staged, Staged::Spilled(_)) as u8);
+            put_path(out, staged.path(), root)?;
+            put_u64(out, *ino);
+            put_path(out, dest, root)?;
+            out.push(*dir as u8);
+        }
+        Step::Patch {
+            dest,
+            ranges,
+            apply,
+        } => {
+            out.push(6);
+            put_path(out, dest, root)?;
+            out.push((*apply == Apply::InPlace) as u8);
+            out.extend_from_slice(&(ranges.len() as u32).to_le_bytes());
+            for (offset, content) in ranges {
+                put_u64(out, *offset);
+                match content {
+                    Content::Bytes(b) => {
+                        out.push(0);
+                        put_bytes(out, b);
+                    }
+                    Content::Spilled(arg) => {
+                        out.push(1);
+                        put_path(out, arg.path(), root)?;
+                    }
+                }
+            }
+        }
+        Step::Remove { path, dir } => {
+            out.push(7);
+            put_path(out, path, root)?;
+            out.push(*dir as u8);
+        }
+    }
+    Ok(())
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.data.len() < n {
+            return Err(corrupt("a record ends early".into()));
+        }
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    fn bytes(&mut self) -> io::Result<Bytes> {
+        let len = self.u32()? as usize;
+        Ok(Bytes::copy_from_slice(self.take(len)?))
+    }
+
+    fn flag(&mut self) -> io::Result<bool> {
+        Ok(self.u8()? != 0)
+    }
+
+    /// A stored path, made absolute; `tmp/` is read as `recovering/`, where start-up keeps
+    /// the crashed run's staged files.
+    fn path(&mut self, root: &Path) -> io::Result<PathBuf> {
+        let rel = PathBuf::from(std::ffi::OsString::from_vec(self.bytes()?.to_vec()));
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        {
+            return Err(corrupt(format!("bad path {}", rel.display())));
+        }
+        Ok(match rel.strip_prefix("tmp") {
+            Ok(inside) => root.join(RECOVERING).join(inside),
+            Err(_) => root.join(rel),
+        })
+    }
+
+    fn key(&mut self) -> io::Result<KeyId> {
+        let db = self.u64()? as usize;
+        Ok(KeyId::new(db, self.bytes()?))
+    }
+}
+
+/// A spilled argument left by the crashed run (deleted once used, as a live one).
+fn spilled(path: PathBuf) -> io::Result<SpilledArg> {
+    Ok(SpilledArg {
+        path: tempfile::TempPath::try_from_path(path)?,
+    })
+}
+
+fn decode_step(r: &mut Reader, root: &Path) -> io::Result<Step> {
+    Ok(match r.u8()? {
+        1 => Step::FlushDb {
+            db: r.u64()? as usize,
+            ino: r.u64()?,
+        },
+        2 => Step::SwapDbs {
+            a: r.u64()? as usize,
+            b: r.u64()? as usize,
+            ino: r.u64()?,
+        },
+        3 => Step::Marker {
+            key: r.key()?,
+            set: r.flag()?,
+        },
+        4 => Step::MoveKey {
+            from: r.key()?,
+            to: r.key()?,
+            ino: r.u64()?,
+        },
+        5 => {
+            let is_spilled = r.flag()?;
+            let path = r.path(root)?;
+            let staged = match is_spilled {
+                true => Staged::Spilled(spilled(path)?),
+                false => Staged::Path(path),
+            };
+            Step::Install {
+                staged,
+                ino: r.u64()?,
+                dest: r.path(root)?,
+                dir: r.flag()?,
+            }
+        }
+        6 => {
+            let dest = r.path(root)?;
+            let apply = match r.flag()? {
+                true => Apply::InPlace,
+                false => Apply::Copy,
+            };
+            let count = r.u32()?;
+            let mut ranges = Vec::new();
+            for _ in 0..count {
+                let offset = r.u64()?;
+                let content = match r.flag()? {
+                    false => Content::Bytes(r.bytes()?),
+                    true => Content::Spilled(spilled(r.path(root)?)?),
+                };
+                ranges.push((offset, content));
+            }
+            Step::Patch {
+                dest,
+                ranges,
+                apply,
+            }
+        }
+        7 => Step::Remove {
+            path: r.path(root)?,
+            dir: r.flag()?,
+        },
+        other => return Err(corrupt(format!("unknown step {other}"))),
+    })
+}
