@@ -875,13 +875,37 @@ impl<'s> Batch<'s> {
         self.before_changes();
         let changed = self.keys.len() + self.flushed.len() + self.swapped.len();
         let always = store.fsync == Fsync::Always;
-        let (steps, notes) = self.plan(always)?;
-        if steps.is_empty() {
-            return Ok(());
-        }
-        let ticket = store.journal.append(&steps, &store.root, always)?;
+        let mut steps = Vec::new();
+        let planned = self.plan(always, &mut steps);
+        let journaled = planned.and_then(|notes| match steps.is_empty() {
+            true => Ok(None),
+            false => Ok(Some((
+                notes,
+                store.journal.append(&steps, &store.root, always)?,
+            ))),
+        });
+        let (notes, ticket) = match journaled {
+            Ok(Some(journaled)) => journaled,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                // Nothing is visible yet: the staged files go (a full disk gets its space back).
+                for step in steps {
+                    if let Step::Install {
+                        staged: Staged::Path(staged),
+                        ..
+                    } = step
+                    {
+                        let _ = store.trash.discard(&staged);
+                    }
+                }
+                return Err(e);
+            }
+        };
         let applied = store.apply(&steps, always);
-        let marked = store.journal.done(ticket);
+        if let Err(e) = store.journal.done(ticket) {
+            // The commit is applied: a start-up would find it applied already.
+            tracing::warn!("could not mark a journal record done: {e}");
+        }
         for note in notes {
             match (note, &applied) {
                 (Note::File(id, rel, change), Ok(())) => store.cache.changed(&id, &rel, change),
@@ -890,7 +914,6 @@ impl<'s> Batch<'s> {
             }
         }
         applied?;
-        marked?;
         // Counted once applied: the `everysec` syncer syncs when the count moves.
         store
             .changes
@@ -898,7 +921,8 @@ impl<'s> Batch<'s> {
         Ok(())
     }
 
-    /// The steps that make the batch's changes visible, with what the cache learns of them.
+    /// The steps that make the batch's changes visible (into `steps`, kept on failure so
+    /// that the caller can discard what was staged), with what the cache learns of them.
     /// New content is staged in `tmp/` here (and with `always`, made durable), so that the
     /// journal record can name it.
     ///
@@ -906,9 +930,9 @@ impl<'s> Batch<'s> {
     /// an expiry (before the expiry is visible, so that a crash never leaves an expiring key
     /// out of the index), renamed keys (before other changes, which may reuse the names they
     /// leave), the other key changes, and last the markers of keys that lost their expiry.
-    fn plan(&mut self, always: bool) -> Result<(Vec<Step>, Vec<Note>)> {
+    fn plan(&mut self, always: bool, steps: &mut Vec<Step>) -> Result<Vec<Note>> {
         let store = self.store;
-        let (mut steps, mut notes) = (Vec::new(), Vec::new());
+        let mut notes = Vec::new();
         for db in std::mem::take(&mut self.flushed) {
             let ino = inode(&store.db_dir(db))?;
             steps.push(Step::FlushDb { db, ino });
@@ -976,7 +1000,7 @@ impl<'s> Batch<'s> {
             let (key, set) = (id.clone(), false);
             steps.push(Step::Marker { key, set });
         }
-        Ok((steps, notes))
+        Ok(notes)
     }
 }
 
@@ -1461,7 +1485,8 @@ mod tests {
     fn interrupted(store: &Store, build: impl FnOnce(&mut Batch), applied: usize) {
         let mut batch = store.batch();
         build(&mut batch);
-        let (steps, _) = batch.plan(false).unwrap();
+        let mut steps = Vec::new();
+        batch.plan(false, &mut steps).unwrap();
         // Never marked done: the crash comes first.
         let _unfinished = store.journal.append(&steps, &store.root, false).unwrap();
         for step in &steps[..applied.min(steps.len())] {

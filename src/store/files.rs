@@ -93,9 +93,14 @@ impl Staging {
                 (path, file)
             }
         };
-        file.write_all(data)?;
-        if sync {
-            file.sync_data()?;
+        let written = file.write_all(data).and_then(|()| match sync {
+            true => file.sync_data(),
+            false => Ok(()),
+        });
+        if let Err(e) = written {
+            // A full disk: the partial file must not keep its blocks.
+            let _ = fs::remove_file(&path);
+            return Err(e);
         }
         Ok(path)
     }

@@ -40,6 +40,8 @@ pub const RECOVERING: &str = "recovering";
 
 /// A journal file is closed past this size.
 const FILE_LIMIT: u64 = 16 << 20;
+/// Space reserved past the limit, for the marks of the records in flight.
+const RESERVE: u64 = 1 << 20;
 const RECORD: u8 = 1;
 const DONE: u8 = 2;
 
@@ -315,12 +317,18 @@ fn read(root: &Path) -> io::Result<(Vec<(u64, PathBuf)>, BTreeMap<u64, Vec<Step>
     Ok((files, records))
 }
 
+/// A new journal file, its blocks reserved up front: on a full disk, a record may fail to be
+/// appended (and its commit with it, changing nothing), but rarely a done mark.
 fn create_file(dir: &Path, number: u64) -> io::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
         .open(dir.join(number.to_string()))?;
+    let keep_size = rustix::fs::FallocateFlags::KEEP_SIZE;
+    if let Err(e) = rustix::fs::fallocate(&file, keep_size, 0, FILE_LIMIT + RESERVE) {
+        tracing::debug!("could not reserve journal space: {e}");
+    }
     super::files::sync_dir(dir)?;
     Ok(file)
 }
