@@ -311,6 +311,22 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             kv("pubsub_channels", 0),
             kv("pubsub_patterns", 0),
             kv("total_error_replies", stats.error_replies()),
+            kv(
+                "acl_access_denied_auth",
+                stats.acl_denied_auth.load(Ordering::Relaxed),
+            ),
+            kv(
+                "acl_access_denied_cmd",
+                stats.acl_denied_cmd.load(Ordering::Relaxed),
+            ),
+            kv(
+                "acl_access_denied_key",
+                stats.acl_denied_key.load(Ordering::Relaxed),
+            ),
+            kv(
+                "acl_access_denied_channel",
+                stats.acl_denied_channel.load(Ordering::Relaxed),
+            ),
         ],
         "replication" => vec![
             kv("role", "master"),
@@ -546,11 +562,18 @@ fn config_set(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     }
     let words = args.rest()?;
     let pairs: Vec<(&[u8], &[u8])> = words.chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    ctx.server
-        .config
-        .settings
+    let settings = &ctx.server.config.settings;
+    settings
         .set_many(&pairs)
         .map_err(|e| Error::new(e.to_string()))?;
+    // requirepass is the default user's password (Redis's `updateRequirePass`).
+    if pairs
+        .iter()
+        .any(|(name, _)| P::lookup(name) == Some(P::Requirepass))
+    {
+        let password = settings.text(P::Requirepass);
+        ctx.server.acl.set_requirepass(password.as_bytes());
+    }
     Ok(Reply::ok())
 }
 
