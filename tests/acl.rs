@@ -243,12 +243,8 @@ fn read_and_write_key_patterns() {
         ro.call(&["SET", "r:1", "x"]),
         "-NOPERM No permissions to access a key\r\n"
     );
-    assert_eq!(
-        admin
-            .call(&["ACL", "GETUSER", "ro"])
-            .contains("$6\r\n%R~r:*\r\n"),
-        true
-    );
+    let getuser = admin.call(&["ACL", "GETUSER", "ro"]);
+    assert!(getuser.contains("$6\r\n%R~r:*\r\n"), "{getuser}");
 }
 
 #[test]
@@ -446,6 +442,17 @@ fn channel_permissions() {
     admin.call(&["ACL", "SETUSER", "ps", "resetchannels", "&sports"]);
     assert_eq!(subscriber.read_to_end(), b"");
     assert_eq!(ps.call(&["PUBLISH", "sports", "x"]), ":0\r\n");
+    // acl-pubsub-default decides what new users get.
+    admin.call(&["CONFIG", "SET", "acl-pubsub-default", "allchannels"]);
+    admin.call(&["ACL", "SETUSER", "open"]);
+    assert_eq!(
+        admin.call(&["ACL", "LIST"]),
+        bulks(&[
+            "user default on nopass sanitize-payload ~* &* +@all",
+            "user open off sanitize-payload &* -@all",
+            "user ps on sanitize-payload #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 resetchannels &sports +@all",
+        ])
+    );
 }
 
 #[test]
@@ -577,4 +584,30 @@ fn acl_load_replaces_the_users_or_changes_nothing() {
     // The removed user's client is gone, the unchanged one's stays.
     assert_eq!(dropped.read_to_end(), b"");
     assert_eq!(kept.call(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn a_blocked_command_is_checked_again_when_it_wakes() {
+    let server = Server::start();
+    let mut admin = server.raw();
+    admin.call(&["ACL", "SETUSER", "b", "on", ">pw", "+@all", "~*"]);
+    let mut blocked = login(&server, "b");
+    let id = blocked.call(&["CLIENT", "ID"]);
+    blocked.send(common::resp(&["BLPOP", "list1", "0"]));
+    // Wait until the client is blocked.
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    loop {
+        let list = admin.call(&["CLIENT", "LIST", "ID", &id]);
+        if list.contains("cmd=blpop") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    admin.call(&["ACL", "SETUSER", "b", "resetkeys"]);
+    admin.call(&["LPUSH", "list1", "foo"]);
+    assert_eq!(
+        blocked.reply(),
+        "-NOPERM No permissions to access a key\r\n"
+    );
+    assert_eq!(admin.call(&["LLEN", "list1"]), ":1\r\n");
 }

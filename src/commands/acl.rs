@@ -78,7 +78,8 @@ pub fn permit(
 pub fn resolve(argv: &[Bytes]) -> Option<(&'static Command, &'static str)> {
     let table = acl::table();
     let top = table.lookup(argv.first()?)?;
-    let id = if table.commands[top].subcommands.is_empty() {
+    // A container alone is itself, as in Redis.
+    let id = if table.commands[top].subcommands.is_empty() || argv.len() < 2 {
         top
     } else {
         let mut name = argv[0].to_vec();

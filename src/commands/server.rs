@@ -292,42 +292,30 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                 kv("snapshot_last_id", saves.last_id),
             ]
         }
-        "stats" => vec![
-            kv(
-                "total_connections_received",
-                stats.connections.load(Ordering::Relaxed),
-            ),
-            kv(
-                "total_commands_processed",
-                stats.commands.load(Ordering::Relaxed),
-            ),
-            kv("instantaneous_ops_per_sec", stats.ops_per_sec()),
-            kv(
-                "rejected_connections",
-                stats.rejected_connections.load(Ordering::Relaxed),
-            ),
-            kv("expired_keys", stats.expired_keys.load(Ordering::Relaxed)),
-            kv("evicted_keys", 0),
-            kv("pubsub_channels", 0),
-            kv("pubsub_patterns", 0),
-            kv("total_error_replies", stats.error_replies()),
-            kv(
-                "acl_access_denied_auth",
-                stats.acl_denied_auth.load(Ordering::Relaxed),
-            ),
-            kv(
-                "acl_access_denied_cmd",
-                stats.acl_denied_cmd.load(Ordering::Relaxed),
-            ),
-            kv(
-                "acl_access_denied_key",
-                stats.acl_denied_key.load(Ordering::Relaxed),
-            ),
-            kv(
-                "acl_access_denied_channel",
-                stats.acl_denied_channel.load(Ordering::Relaxed),
-            ),
-        ],
+        "stats" => {
+            let mut fields = vec![
+                kv(
+                    "total_connections_received",
+                    stats.connections.load(Ordering::Relaxed),
+                ),
+                kv(
+                    "total_commands_processed",
+                    stats.commands.load(Ordering::Relaxed),
+                ),
+                kv("instantaneous_ops_per_sec", stats.ops_per_sec()),
+                kv(
+                    "rejected_connections",
+                    stats.rejected_connections.load(Ordering::Relaxed),
+                ),
+                kv("expired_keys", stats.expired_keys.load(Ordering::Relaxed)),
+                kv("evicted_keys", 0),
+                kv("pubsub_channels", 0),
+                kv("pubsub_patterns", 0),
+                kv("total_error_replies", stats.error_replies()),
+            ];
+            fields.extend(stats.acl_denied().map(|(name, n)| kv(name, n)));
+            fields
+        }
         "replication" => vec![
             kv("role", "master"),
             kv("connected_slaves", 0),

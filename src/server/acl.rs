@@ -777,6 +777,9 @@ pub struct Acl {
 /// whose clients must go.
 pub type Changed = Vec<Bytes>;
 
+/// A user before (None: it is new) and after ACL SETUSER.
+pub type Replaced = (Option<Arc<User>>, Arc<User>);
+
 impl Acl {
     /// The users of a server starting on `data_dir`: only `default`, with `requirepass`'s
     /// password if any. [`Acl::load`] then reads the ACL file, if there is one.
@@ -829,7 +832,7 @@ impl Acl {
         name: &[u8],
         rules: &[Bytes],
         all_channels_default: bool,
-    ) -> Result<(Option<Arc<User>>, Arc<User>), (Bytes, RuleError)> {
+    ) -> Result<Replaced, (Bytes, RuleError)> {
         let mut users = self.users.write();
         let old = users.get(name).cloned();
         let mut user = match &old {

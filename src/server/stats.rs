@@ -161,6 +161,17 @@ impl Stats {
             .collect()
     }
 
+    /// INFO's `acl_access_denied_*` counters.
+    pub fn acl_denied(&self) -> [(&'static str, u64); 4] {
+        [
+            ("acl_access_denied_auth", &self.acl_denied_auth),
+            ("acl_access_denied_cmd", &self.acl_denied_cmd),
+            ("acl_access_denied_key", &self.acl_denied_key),
+            ("acl_access_denied_channel", &self.acl_denied_channel),
+        ]
+        .map(|(name, counter)| (name, counter.load(Relaxed)))
+    }
+
     /// CONFIG RESETSTAT: every counter back to zero.
     pub fn reset(&self) {
         for counter in [
