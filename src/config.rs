@@ -493,6 +493,7 @@ registry! {
     Port "port": int(0, 65535), "6377", FIXED_ADDRESS;
     ProtectedMode "protected-mode": Kind::Bool, "yes", Mutable;
     Requirepass "requirepass": Kind::Text, "", Mutable, sensitive;
+    AclPubsubDefault "acl-pubsub-default": Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", Mutable;
     Masterauth "masterauth": Kind::Text, "", Mutable, sensitive;
     Masteruser "masteruser": Kind::Text, "", Mutable, sensitive;
     Maxclients "maxclients": int(1, u32::MAX as i128), "10000", Mutable;

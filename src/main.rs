@@ -111,6 +111,16 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         );
         store.advertise(listener.local_addr()?)?;
         let server = Arc::new(server::Server::new(store, config, snapshots));
+        if server.acl.file().exists() {
+            let requirepass = server.config.settings.text(config::P::Requirepass);
+            server
+                .acl
+                .load(requirepass.as_bytes(), server.all_channels_default())
+                .map_err(|e| {
+                    std::io::Error::other(format!("Aborting startup because of ACL errors: {e}"))
+                })?;
+            tracing::info!("ACL users loaded from {}", server.acl.file().display());
+        }
         server.scripting.open_functions(&server.store)?;
         let saver = server.clone();
         std::thread::Builder::new()

@@ -758,6 +758,7 @@ fn config_resetstat_clears_the_counters() {
 const SETTABLE: &[(&str, &str, &str)] = &[
     ("protected-mode", "no", "no"),
     ("requirepass", "s3cret", "s3cret"),
+    ("acl-pubsub-default", "ALLCHANNELS", "allchannels"),
     ("masterauth", "m4ster", "m4ster"),
     ("masteruser", "replicator", "replicator"),
     ("maxclients", "500", "500"),

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::{Args, Command, Ctx, Flag::*, NO_KEYS};
-use crate::config::{P, REDIS_VERSION};
+use crate::config::REDIS_VERSION;
 use crate::error::{Error, Result, DB_INDEX};
 use crate::protocol::Reply;
 use crate::server::{Client, Close, Replies, Unblock};
@@ -58,27 +58,29 @@ fn quit(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     Ok(Reply::ok())
 }
 
-/// Checks a username and password against the configuration, as AUTH does.
-fn authenticate(ctx: &Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
-    let expected = ctx.server.config.settings.text(P::Requirepass);
-    if expected.is_empty() {
-        if user.is_none() {
-            return Err(Error::reply(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-            ));
-        }
-        // With no password configured the default user accepts any password.
-        return if user == Some(b"default") {
-            Ok(())
-        } else {
-            Err(wrongpass())
-        };
+/// Checks a username and password as AUTH does (Redis's `ACLAuthenticateUser`): on success
+/// the connection runs as that user from now on. No username means `default`.
+fn authenticate(ctx: &mut Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<()> {
+    let acl = &ctx.server.acl;
+    if user.is_none() && acl.default_user().is_nopass() {
+        return Err(Error::reply(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
     }
-    let user_ok = user.is_none_or(|u| u == b"default");
-    if user_ok && password == expected.as_bytes() {
-        Ok(())
-    } else {
-        Err(wrongpass())
+    let name = user.unwrap_or(b"default");
+    match acl.user(name) {
+        Some(found) if found.accepts(password) => {
+            ctx.session.authenticated = true;
+            ctx.session.set_user(found.name.clone());
+            Ok(())
+        }
+        _ => {
+            ctx.server
+                .stats
+                .acl_denied_auth
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(wrongpass())
+        }
     }
 }
 
@@ -95,7 +97,6 @@ fn auth(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         _ => return Err(Error::syntax()),
     };
     authenticate(ctx, user, password)?;
-    ctx.session.authenticated = true;
     Ok(Reply::ok())
 }
 
@@ -130,7 +131,6 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     // As Redis 7.2: every option is checked before the credentials are.
     if let Some((user, password)) = credentials {
         authenticate(ctx, Some(&user), &password)?;
-        ctx.session.authenticated = true;
     }
     if !ctx.session.authenticated {
         return Err(Error::reply(
@@ -157,8 +157,8 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
 }
 
 /// RESET: back to the state of a new connection: out of MULTI, nothing watched, no
-/// subscriptions, not monitoring, database 0, RESP2, no name, and unauthenticated if a
-/// password is required.
+/// subscriptions, not monitoring, database 0, RESP2, no name, the default user, and
+/// unauthenticated if a password is required.
 fn reset(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     let session = &mut *ctx.session;
     session.multi = None;
@@ -167,6 +167,7 @@ fn reset(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     session.db = 0;
     session.resp = 2;
     session.authenticated = !ctx.server.requires_auth();
+    session.set_user(bytes::Bytes::from_static(b"default"));
     let mut info = session.client.info();
     info.db = 0;
     info.resp = 2;
@@ -248,7 +249,7 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
     }
     let tot_mem = info.qbuf_capacity + std::mem::size_of::<crate::server::Client>();
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         client.id,
         client.addr,
         client.laddr,
@@ -259,6 +260,7 @@ fn client_line(ctx: &Ctx, client: &crate::server::Client, current: bool) -> Stri
         info.qbuf,
         info.qbuf_capacity - info.qbuf,
         info.last_command,
+        String::from_utf8_lossy(&info.user),
         info.resp,
         info.lib_name.as_deref().unwrap_or(""),
         info.lib_ver.as_deref().unwrap_or(""),
@@ -335,12 +337,13 @@ struct KillFilter {
     kind: Option<ClientType>,
     addr: Option<String>,
     laddr: Option<String>,
+    user: Option<Bytes>,
     skip_me: bool,
 }
 
 impl KillFilter {
     /// The filters of the new form, `<option> <value>` pairs in any order.
-    fn parse(args: &mut Args) -> Result<KillFilter> {
+    fn parse(args: &mut Args, users: &crate::server::acl::Acl) -> Result<KillFilter> {
         let mut filter = KillFilter {
             skip_me: true,
             ..KillFilter::default()
@@ -362,8 +365,7 @@ impl KillFilter {
                 "TYPE" => filter.kind = Some(ClientType::parse(&value)?),
                 "ADDR" => filter.addr = Some(text()),
                 "LADDR" => filter.laddr = Some(text()),
-                // The default user is the only one: it matches every client.
-                "USER" if value[..] == b"default"[..] => {}
+                "USER" if users.user(&value).is_some() => filter.user = Some(value.clone()),
                 "USER" => return Err(Error::new(format!("ERR No such user '{}'", text()))),
                 "SKIPME" if value.eq_ignore_ascii_case(b"yes") => filter.skip_me = true,
                 "SKIPME" if value.eq_ignore_ascii_case(b"no") => filter.skip_me = false,
@@ -384,6 +386,7 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| *a == client.laddr.to_string())
+            && self.user.as_ref().is_none_or(|u| *u == client.info().user)
             && !(self.skip_me && client.id == me)
     }
 }
@@ -400,7 +403,7 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             ..KillFilter::default()
         }
     } else {
-        KillFilter::parse(args)?
+        KillFilter::parse(args, &ctx.server.acl)?
     };
     let me = ctx.session.client.id;
     let mut killed = 0;

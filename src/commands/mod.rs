@@ -9,6 +9,7 @@
 //! queued (`transactions`), a RESP2 client subscribed to channels may only run the pub/sub
 //! commands (`pubsub`), and once it has run, MONITOR clients are told (`monitor`).
 
+pub mod acl;
 pub mod args;
 mod bitmaps;
 mod command;
@@ -352,6 +353,7 @@ pub fn help(container: &str, lines: &[&str]) -> Reply {
 /// Every command, family by family.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        acl::COMMANDS,
         bitmaps::COMMANDS,
         command::COMMANDS,
         connection::COMMANDS,
@@ -451,22 +453,24 @@ pub fn full_names() -> impl Iterator<Item = &'static str> {
     })
 }
 
-/// `container|sub`, built once per subcommand.
+/// `container|sub`, built once per subcommand. Keyed by the names, not by the entries'
+/// addresses: a `const` table may be placed at more than one address in the binary.
 fn full_name(container: &'static Command, sub: &'static Command) -> &'static str {
-    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
+    type Names = HashMap<(&'static str, &'static str), &'static str>;
+    static NAMES: OnceLock<Names> = OnceLock::new();
     let names = NAMES.get_or_init(|| {
         all()
             .flat_map(|c| c.subcommands.iter().map(move |s| (c, s)))
             .map(|(c, s)| {
                 (
-                    s as *const Command as usize,
+                    (c.name, s.name),
                     &*Box::leak(format!("{}|{}", c.name, s.name).into_boxed_str()),
                 )
             })
             .collect()
     });
     names
-        .get(&(sub as *const Command as usize))
+        .get(&(container.name, sub.name))
         .copied()
         .unwrap_or(container.name)
 }
@@ -682,8 +686,9 @@ pub fn commit(server: &Server, mut batch: Batch) -> Result<()> {
 }
 
 /// The checks a request passes before it runs or is queued: a known command with the right
-/// number of arguments, authentication, and what the connection's state allows. Inside EXEC
-/// the queued commands passed them when they were queued.
+/// number of arguments, authentication, the user's permissions (ACL), and what the
+/// connection's state allows. Inside EXEC the queued commands passed them when they were
+/// queued; only the permissions are checked again.
 ///
 /// A refusal carries the refused command's name, when known, for INFO's rejected calls.
 fn admit(
@@ -695,14 +700,21 @@ fn admit(
         Plan::Reject(e, command) => return Err((e, command)),
         Plan::Run { command, full_name } => (command, full_name),
     };
+    let refuse = |e| (e, Some(full_name));
     if session.in_transaction {
+        // EXEC checks the ACLs again: they may have changed since the command was queued.
+        // (A script checks its calls itself, with its own error.)
+        if !session.in_script {
+            acl::permit(server, session, command, full_name, argv)
+                .map_err(|r| refuse(r.exec_error()))?;
+        }
         return Ok((command, full_name));
     }
-    let refuse = |e| (e, Some(full_name));
     // A password set at runtime (CONFIG SET requirepass) applies to clients not yet in.
     if !session.authenticated && !command.has(Flag::NoAuth) && server.requires_auth() {
         return Err(refuse(Error::reply(crate::error::NOAUTH)));
     }
+    acl::permit(server, session, command, full_name, argv).map_err(|r| refuse(r.error()))?;
     if session.multi.is_some() && command.has(Flag::NoMulti) {
         return Err(refuse(Error::reply(
             "ERR Command not allowed inside a transaction",

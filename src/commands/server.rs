@@ -292,26 +292,30 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                 kv("snapshot_last_id", saves.last_id),
             ]
         }
-        "stats" => vec![
-            kv(
-                "total_connections_received",
-                stats.connections.load(Ordering::Relaxed),
-            ),
-            kv(
-                "total_commands_processed",
-                stats.commands.load(Ordering::Relaxed),
-            ),
-            kv("instantaneous_ops_per_sec", stats.ops_per_sec()),
-            kv(
-                "rejected_connections",
-                stats.rejected_connections.load(Ordering::Relaxed),
-            ),
-            kv("expired_keys", stats.expired_keys.load(Ordering::Relaxed)),
-            kv("evicted_keys", 0),
-            kv("pubsub_channels", 0),
-            kv("pubsub_patterns", 0),
-            kv("total_error_replies", stats.error_replies()),
-        ],
+        "stats" => {
+            let mut fields = vec![
+                kv(
+                    "total_connections_received",
+                    stats.connections.load(Ordering::Relaxed),
+                ),
+                kv(
+                    "total_commands_processed",
+                    stats.commands.load(Ordering::Relaxed),
+                ),
+                kv("instantaneous_ops_per_sec", stats.ops_per_sec()),
+                kv(
+                    "rejected_connections",
+                    stats.rejected_connections.load(Ordering::Relaxed),
+                ),
+                kv("expired_keys", stats.expired_keys.load(Ordering::Relaxed)),
+                kv("evicted_keys", 0),
+                kv("pubsub_channels", 0),
+                kv("pubsub_patterns", 0),
+                kv("total_error_replies", stats.error_replies()),
+            ];
+            fields.extend(stats.acl_denied().map(|(name, n)| kv(name, n)));
+            fields
+        }
         "replication" => vec![
             kv("role", "master"),
             kv("connected_slaves", 0),
@@ -546,11 +550,18 @@ fn config_set(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
     }
     let words = args.rest()?;
     let pairs: Vec<(&[u8], &[u8])> = words.chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    ctx.server
-        .config
-        .settings
+    let settings = &ctx.server.config.settings;
+    settings
         .set_many(&pairs)
         .map_err(|e| Error::new(e.to_string()))?;
+    // requirepass is the default user's password (Redis's `updateRequirePass`).
+    if pairs
+        .iter()
+        .any(|(name, _)| P::lookup(name) == Some(P::Requirepass))
+    {
+        let password = settings.text(P::Requirepass);
+        ctx.server.acl.set_requirepass(password.as_bytes());
+    }
     Ok(Reply::ok())
 }
 

@@ -38,6 +38,9 @@ pub trait Host {
     /// Runs a command for `redis.call`/`redis.pcall`. `Err` is a refusal before the command
     /// ran (unknown command, a write in a read-only script...), a message without a code.
     fn call(&mut self, argv: Vec<Bytes>) -> Result<Reply, String>;
+    /// `redis.acl_check_cmd`: whether the script's user may run the command (None: no such
+    /// command).
+    fn permitted(&mut self, argv: &[Bytes]) -> Option<bool>;
     /// Whether the script must stop now (SCRIPT KILL, SHUTDOWN NOSAVE); asked every
     /// [`HOOK_EVERY`] instructions.
     fn interrupted(&mut self) -> bool;
@@ -1083,22 +1086,23 @@ unsafe extern "C-unwind" fn redis_set_repl(state: *mut lua_State) -> c_int {
     0
 }
 
-/// redis.acl_check_cmd: every command is permitted (dredis has one user).
+/// redis.acl_check_cmd(command, args...): whether the script's user may run that command
+/// with those arguments.
 unsafe extern "C-unwind" fn redis_acl_check_cmd(state: *mut lua_State) -> c_int {
-    if host().is_none() {
+    let Some(host) = host() else {
         return raise_error(
             state,
             "redis.acl_check_cmd can only be called inside a script invocation",
         );
-    }
-    let known = match call_arguments(state) {
-        Ok(argv) => crate::commands::lookup(&argv[0]).is_some(),
+    };
+    let permitted = match call_arguments(state) {
+        Ok(argv) => (*host).permitted(&argv),
         Err(message) => return raise_error(state, message),
     };
-    if !known {
+    let Some(permitted) = permitted else {
         return raise_error(state, "Invalid command passed to redis.acl_check_cmd()");
-    }
-    ffi::lua_pushboolean(state, 1);
+    };
+    ffi::lua_pushboolean(state, permitted as c_int);
     1
 }
 

@@ -433,8 +433,8 @@ struct ScriptHost<'a> {
 impl Host for ScriptHost<'_> {
     fn call(&mut self, argv: Vec<Bytes>) -> std::result::Result<Reply, String> {
         let argv: Vec<Arg> = argv.into_iter().map(Arg::Bytes).collect();
-        let command = match commands::plan(&argv) {
-            Plan::Run { command, .. } => command,
+        let (command, full_name) = match commands::plan(&argv) {
+            Plan::Run { command, full_name } => (command, full_name),
             Plan::Reject(_, Some(_)) => {
                 return Err("Wrong number of args calling Redis command from script".into())
             }
@@ -443,6 +443,8 @@ impl Host for ScriptHost<'_> {
         if command.has(Flag::Noscript) {
             return Err("This Redis command is not allowed from script".into());
         }
+        commands::acl::permit(self.server, self.session, command, full_name, &argv)
+            .map_err(|refused| format!("ACL failure in script: {}", refused.message))?;
         if command.has(Flag::Write) {
             if self.read_only {
                 return Err("Write commands are not allowed from read-only scripts.".into());
@@ -467,6 +469,13 @@ impl Host for ScriptHost<'_> {
                 unreachable!("inside a script, commands run on a disk thread and never block")
             }
         }
+    }
+
+    fn permitted(&mut self, argv: &[Bytes]) -> Option<bool> {
+        let (command, full_name) = commands::acl::resolve(argv)?;
+        let argv: Vec<Arg> = argv.iter().cloned().map(Arg::Bytes).collect();
+        let user = self.server.acl.user(&self.session.user)?;
+        Some(user.check(command, full_name, &argv).is_ok())
     }
 
     fn interrupted(&mut self) -> bool {

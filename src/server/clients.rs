@@ -30,6 +30,8 @@ pub struct ClientInfo {
     pub lib_ver: Option<String>,
     pub db: usize,
     pub resp: u8,
+    /// The ACL user (CLIENT LIST's `user`).
+    pub user: Bytes,
     pub last_command: &'static str,
     pub last_active: Instant,
     /// Channels, patterns and shard channels subscribed to.
@@ -99,6 +101,7 @@ impl Clients {
             lib_ver: None,
             db: 0,
             resp: 2,
+            user: Bytes::from_static(b"default"),
             last_command: "NULL",
             last_active: now,
             sub: 0,

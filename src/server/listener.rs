@@ -70,7 +70,9 @@ async fn admit(server: &Server, mut socket: TcpStream, addr: SocketAddr) -> Opti
     let settings = &server.config.settings;
     let refusal = if server.clients.count() as i64 >= settings.int(P::Maxclients) {
         Some("-ERR max number of clients reached\r\n")
-    } else if settings.flag(P::ProtectedMode) && !server.requires_auth() && !is_loopback(addr.ip())
+    } else if settings.flag(P::ProtectedMode)
+        && server.acl.default_user().is_nopass()
+        && !is_loopback(addr.ip())
     {
         Some(DENIED)
     } else {

@@ -1,5 +1,6 @@
 //! The server: shared state, client sessions, the accept loop and connections.
 
+pub mod acl;
 mod blocking;
 mod clients;
 mod connection;
@@ -12,6 +13,8 @@ mod stats;
 
 use std::sync::Arc;
 use std::time::Instant;
+
+use bytes::Bytes;
 
 pub use blocking::{Blocking, Unblock, Waiting};
 pub use clients::{Client, Clients};
@@ -41,6 +44,8 @@ pub struct Server {
     pub scripting: Scripting,
     /// SAVE, BGSAVE and scheduled snapshots.
     pub saves: saves::Saves,
+    /// The ACL users.
+    pub acl: acl::Acl,
     pub started: Instant,
     /// 40 hex characters identifying this run, as Redis's `run_id`.
     pub run_id: String,
@@ -63,7 +68,13 @@ impl Server {
         let run_id = crate::scripting::sha1_hex(seed.as_bytes());
         let started_unix = crate::store::now_ms() / 1000;
         let saves = saves::Saves::new(snapshots, config.snapshot_every, started_unix);
+        let acl = acl::Acl::new(
+            config.settings.text(P::Requirepass).as_bytes(),
+            store.root(),
+            store.tmp_dir(),
+        );
         Server {
+            acl,
             pubsub: Arc::new(PubSub::default()),
             store,
             config,
@@ -79,10 +90,17 @@ impl Server {
         }
     }
 
-    /// Whether clients must AUTH before other commands: a password is set (now: CONFIG SET
-    /// requirepass applies to every client that has not authenticated).
+    /// Whether clients must AUTH before other commands: the default user has a password
+    /// (`requirepass`, ACL SETUSER) or is off. Checked now, so that a password set at runtime
+    /// applies to every client that has not authenticated.
     pub fn requires_auth(&self) -> bool {
-        !self.config.settings.text(P::Requirepass).is_empty()
+        self.acl.requires_auth()
+    }
+
+    /// `acl-pubsub-default`: whether new users get every channel.
+    pub fn all_channels_default(&self) -> bool {
+        // Index 0 of the enum: `allchannels`.
+        self.config.settings.int(P::AclPubsubDefault) == 0
     }
 
     /// Asks the server to stop: connections finish their current command and close.
@@ -112,6 +130,8 @@ pub struct Session {
     /// Protocol version: 2, or 3 after HELLO 3.
     pub resp: u8,
     pub authenticated: bool,
+    /// The ACL user the connection runs as (`default` until AUTH or HELLO AUTH).
+    pub user: Bytes,
     pub close: Option<Close>,
     /// The commands queued since MULTI; None outside a transaction.
     pub multi: Option<Transaction>,
@@ -162,11 +182,18 @@ impl Replies {
 }
 
 impl Session {
+    /// Runs the connection as `user` from now on (CLIENT LIST shows it).
+    pub fn set_user(&mut self, user: Bytes) {
+        self.client.info().user = user.clone();
+        self.user = user;
+    }
+
     pub fn new(server: &Server, client: Arc<Client>) -> Session {
         Session {
             db: 0,
             resp: 2,
             authenticated: !server.requires_auth(),
+            user: Bytes::from_static(b"default"),
             close: None,
             multi: None,
             in_transaction: false,

@@ -120,6 +120,20 @@ impl PubSub {
         self.table(kind).read().get(name).map_or(0, BTreeMap::len)
     }
 
+    /// Everything a client subscribes to (for ACL SETUSER, which disconnects subscribers
+    /// whose channels were taken away).
+    pub fn subscriptions_of(&self, client: u64) -> Vec<(Kind, Bytes)> {
+        let mut out = Vec::new();
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for (name, listeners) in self.table(kind).read().iter() {
+                if listeners.contains_key(&client) {
+                    out.push((kind, name.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// How many distinct patterns are subscribed to (PUBSUB NUMPAT).
     pub fn patterns(&self) -> usize {
         self.table(Kind::Pattern).read().len()

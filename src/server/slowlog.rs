@@ -124,6 +124,8 @@ fn is_secret(full_name: &str, argv: &[Arg], i: usize) -> bool {
     let word = |j: usize| argv.get(j).and_then(Arg::as_bytes).unwrap_or_default();
     match full_name {
         "auth" => i >= 1,
+        // ACL SETUSER username rules...: the rules may hold passwords.
+        "acl|setuser" => i >= 2,
         // HELLO [protover [AUTH username password] [SETNAME name]]
         "hello" => {
             i >= 3

@@ -20,6 +20,11 @@ pub struct Stats {
     pub rejected_connections: AtomicU64,
     /// Keys removed because their time to live ran out.
     pub expired_keys: AtomicU64,
+    /// Refused by the ACLs: failed AUTH, commands, keys, channels (acl_access_denied_*).
+    pub acl_denied_auth: AtomicU64,
+    pub acl_denied_cmd: AtomicU64,
+    pub acl_denied_key: AtomicU64,
+    pub acl_denied_channel: AtomicU64,
     /// Every error reply, refused requests included (total_error_replies).
     error_replies: AtomicU64,
     /// Looked up on every command: a fast hash of the (fixed, server-chosen) names.
@@ -51,6 +56,10 @@ impl Stats {
             connections: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            acl_denied_auth: AtomicU64::new(0),
+            acl_denied_cmd: AtomicU64::new(0),
+            acl_denied_key: AtomicU64::new(0),
+            acl_denied_channel: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             by_command: commands
                 .into_iter()
@@ -152,6 +161,17 @@ impl Stats {
             .collect()
     }
 
+    /// INFO's `acl_access_denied_*` counters.
+    pub fn acl_denied(&self) -> [(&'static str, u64); 4] {
+        [
+            ("acl_access_denied_auth", &self.acl_denied_auth),
+            ("acl_access_denied_cmd", &self.acl_denied_cmd),
+            ("acl_access_denied_key", &self.acl_denied_key),
+            ("acl_access_denied_channel", &self.acl_denied_channel),
+        ]
+        .map(|(name, counter)| (name, counter.load(Relaxed)))
+    }
+
     /// CONFIG RESETSTAT: every counter back to zero.
     pub fn reset(&self) {
         for counter in [
@@ -160,6 +180,10 @@ impl Stats {
             &self.rejected_connections,
             &self.expired_keys,
             &self.error_replies,
+            &self.acl_denied_auth,
+            &self.acl_denied_cmd,
+            &self.acl_denied_key,
+            &self.acl_denied_channel,
         ] {
             counter.store(0, Relaxed);
         }
