@@ -286,6 +286,8 @@ fn a_restored_directory_serves_the_same_data() {
     for dest in Dest::each() {
         let server = Server::start();
         fill(&server);
+        server.cli(&["acl", "setuser", "reader", "on", ">pw", "+get", "~*"]);
+        server.cli(&["acl", "save"]);
         let before = contents(&server, &[0, 3]);
         // Taken from the running server: the image it makes.
         let summary = dest.snapshot(server.dir());
@@ -348,6 +350,8 @@ fn a_restored_directory_serves_the_same_data() {
         assert_eq!(hi, "hi");
         let ttl: i64 = query(&mut con, &["TTL", "ttl"]);
         assert!(ttl > 9_000, "{ttl}");
+        let users: Vec<String> = query(&mut con, &["ACL", "USERS"]);
+        assert_eq!(users, ["default", "reader"]);
     }
 }
 

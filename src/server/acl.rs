@@ -35,7 +35,7 @@ use crate::glob;
 use crate::protocol::Arg;
 
 /// The file ACL SAVE writes and ACL LOAD reads, in the data directory.
-pub const FILE_NAME: &str = "users.acl";
+pub const FILE_NAME: &str = crate::store::image::USERS;
 
 /// Redis's ACL categories, in Redis's order (ACL CAT, the category bits).
 pub const CATEGORIES: &[&str] = &[

@@ -30,6 +30,9 @@ use super::files::Trash;
 use super::layout::{slot_name, SLOTS};
 use super::Store;
 
+/// The ACL file (ACL SAVE), replaced whole by a rename like every visible file.
+pub const USERS: &str = "users.acl";
+
 /// The image being linked, if any.
 #[derive(Default)]
 pub struct Images {
@@ -95,7 +98,8 @@ impl Images {
 
 impl Store {
     /// Fixes the instant of a new image: waits until no command holds a key lock, links the
-    /// files that are not keys' (`FORMAT`, `functions/`), and arms the copy-on-write hook.
+    /// files that are not keys' (`FORMAT`, `functions/`, the ACL file), and arms the
+    /// copy-on-write hook.
     /// Callers must hold no key lock. Fails when another image is being made.
     pub fn begin_image(&self) -> io::Result<Image<'_>> {
         let _everything = self.locks.exclusive();
@@ -114,7 +118,12 @@ impl Store {
             failed: Mutex::new(None),
             slots_done: AtomicUsize::new(0),
         });
+        let users = match fs::hard_link(self.root.join(USERS), linking.dir.join(USERS)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
         let result = fs::hard_link(self.root.join("FORMAT"), linking.dir.join("FORMAT"))
+            .and(users)
             .and_then(|()| link_tree(&self.root.join("functions"), &linking.dir.join("functions")));
         if let Err(e) = result {
             let _ = self.trash.discard(&linking.dir);
