@@ -129,9 +129,24 @@ pub struct ServerArgs {
     /// Address to listen on [default: 127.0.0.1]
     #[arg(long)]
     pub host: Option<IpAddr>,
-    /// TCP port [default: 6377]
+    /// TCP port; 0 serves no plain TCP (with --tls-port) [default: 6377]
     #[arg(long)]
     pub port: Option<u16>,
+    /// Port of TLS connections; 0 serves none [default: 0]
+    #[arg(long)]
+    pub tls_port: Option<u16>,
+    /// The server's certificate (chain), PEM
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key of --tls-cert-file, PEM (PKCS#8, PKCS#1 or SEC1; not encrypted)
+    #[arg(long)]
+    pub tls_key_file: Option<PathBuf>,
+    /// CA certificates (PEM) that clients' certificates must chain to
+    #[arg(long)]
+    pub tls_ca_cert_file: Option<PathBuf>,
+    /// Whether TLS clients must show a certificate signed by --tls-ca-cert-file [default: yes]
+    #[arg(long, value_enum)]
+    pub tls_auth_clients: Option<TlsAuthClients>,
     /// Data directory [default: a fresh temporary directory]
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -182,12 +197,86 @@ pub struct ServerArgs {
     pub parameters: Vec<(P, String)>,
 }
 
+/// `tls-auth-clients`, as Redis: `yes` requires a client certificate, `optional` checks one
+/// if the client sends it, `no` asks for none.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsAuthClients {
+    No,
+    Yes,
+    Optional,
+}
+
+impl TlsAuthClients {
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsAuthClients::No => "no",
+            TlsAuthClients::Yes => "yes",
+            TlsAuthClients::Optional => "optional",
+        }
+    }
+}
+
+/// What the TLS listener serves with: the flags, checked to be complete (the files are read
+/// when the server starts, by `server::tls`).
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub port: u16,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub ca_cert_file: Option<PathBuf>,
+    pub auth_clients: TlsAuthClients,
+}
+
+impl Tls {
+    /// The TLS settings of `--tls-port` (None without one), or what is missing, as Redis's
+    /// start-up checks.
+    fn resolve(args: &ServerArgs) -> Result<Option<Tls>, String> {
+        let port = args.tls_port.unwrap_or(0);
+        if port == 0 {
+            return Ok(None);
+        }
+        let auth_clients = args.tls_auth_clients.unwrap_or(TlsAuthClients::Yes);
+        let cert_file = args
+            .tls_cert_file
+            .clone()
+            .ok_or("--tls-port needs --tls-cert-file")?;
+        let key_file = args
+            .tls_key_file
+            .clone()
+            .ok_or("--tls-port needs --tls-key-file")?;
+        if auth_clients != TlsAuthClients::No && args.tls_ca_cert_file.is_none() {
+            let default = if args.tls_auth_clients.is_none() {
+                " (the default)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "--tls-auth-clients {}{default} needs --tls-ca-cert-file, to check clients' \
+                 certificates against (--tls-auth-clients no asks clients for none)",
+                auth_clients.name()
+            ));
+        }
+        Ok(Some(Tls {
+            port,
+            cert_file,
+            key_file,
+            ca_cert_file: args.tls_ca_cert_file.clone(),
+            auth_clients,
+        }))
+    }
+}
+
 fn parse_yes_no(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "yes" => Ok(true),
         "no" => Ok(false),
         _ => Err(format!("expected yes or no, got {s:?}")),
     }
+}
+
+/// A path as CONFIG GET shows it: as it was given.
+fn path_text(path: PathBuf) -> String {
+    path.display().to_string()
 }
 
 /// Parses a size as Redis's `memtoull`: digits with an optional unit, b, k (1000), kb (1024),
@@ -220,7 +309,10 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
 #[derive(Debug)]
 pub struct Config {
     pub host: IpAddr,
+    /// The plain TCP port; 0: none (TLS only).
     pub port: u16,
+    /// The TLS listener, if any.
+    pub tls: Option<Tls>,
     pub dir: PathBuf,
     /// True when `dir` was made up for this run (no --dir).
     pub dir_is_temporary: bool,
@@ -255,6 +347,10 @@ impl Config {
             return Err(format!(
                 "databases must be between 1 and 1000000, got {databases}"
             ));
+        }
+        let tls = Tls::resolve(&merged)?;
+        if merged.port == Some(0) && tls.is_none() {
+            return Err("configured to not listen anywhere: --port 0 needs a --tls-port".into());
         }
         let (dir, dir_is_temporary) = match merged.dir {
             Some(dir) => (dir, false),
@@ -309,6 +405,14 @@ impl Config {
                 merged.proto_max_bulk_len.map(|n| n.to_string()),
             ),
             (P::Maxclients, merged.maxclients.map(|n| n.to_string())),
+            (P::TlsPort, merged.tls_port.map(|n| n.to_string())),
+            (P::TlsCertFile, merged.tls_cert_file.map(path_text)),
+            (P::TlsKeyFile, merged.tls_key_file.map(path_text)),
+            (P::TlsCaCertFile, merged.tls_ca_cert_file.map(path_text)),
+            (
+                P::TlsAuthClients,
+                merged.tls_auth_clients.map(|a| a.name().into()),
+            ),
         ];
         for (p, value) in from_flags {
             if let Some(value) = value {
@@ -318,6 +422,7 @@ impl Config {
         Ok(Config {
             host,
             port,
+            tls,
             dir,
             dir_is_temporary,
             debug: merged.debug,
@@ -479,6 +584,9 @@ macro_rules! registry {
 
 const FIXED_ADDRESS: Access =
     Access::Fixed("dredis cannot change its listening address while running");
+const FIXED_TLS: Access = Access::Fixed(
+    "dredis cannot change its TLS settings while running: restart it with the --tls-* flags",
+);
 const FIXED_FSYNC: Access =
     Access::Fixed("dredis cannot change its fsync policy while running: restart it with --fsync");
 const FIXED_LOGLEVEL: Access = Access::Fixed(
@@ -491,6 +599,11 @@ registry! {
     // Network and clients.
     Bind "bind": Kind::Text, "127.0.0.1", FIXED_ADDRESS;
     Port "port": int(0, 65535), "6377", FIXED_ADDRESS;
+    TlsPort "tls-port": int(0, 65535), "0", FIXED_ADDRESS;
+    TlsCertFile "tls-cert-file": Kind::Text, "", FIXED_TLS;
+    TlsKeyFile "tls-key-file": Kind::Text, "", FIXED_TLS;
+    TlsCaCertFile "tls-ca-cert-file": Kind::Text, "", FIXED_TLS;
+    TlsAuthClients "tls-auth-clients": Kind::Enum(&["no", "yes", "optional"]), "yes", FIXED_TLS;
     ProtectedMode "protected-mode": Kind::Bool, "yes", Mutable;
     Requirepass "requirepass": Kind::Text, "", Mutable, sensitive;
     AclPubsubDefault "acl-pubsub-default": Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", Mutable;
@@ -1024,6 +1137,11 @@ fn overlay(base: &mut ServerArgs, top: ServerArgs) {
     take!(
         host,
         port,
+        tls_port,
+        tls_cert_file,
+        tls_key_file,
+        tls_ca_cert_file,
+        tls_auth_clients,
         dir,
         databases,
         fsync,
@@ -1086,6 +1204,20 @@ fn parse_file(text: &str) -> Result<ServerArgs, String> {
                         .parse()
                         .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
                 )
+            }
+            "tls-port" => {
+                args.tls_port = Some(
+                    value
+                        .parse()
+                        .map_err(|e: std::num::ParseIntError| bad(e.to_string()))?,
+                )
+            }
+            "tls-cert-file" => args.tls_cert_file = Some(PathBuf::from(value)),
+            "tls-key-file" => args.tls_key_file = Some(PathBuf::from(value)),
+            "tls-ca-cert-file" => args.tls_ca_cert_file = Some(PathBuf::from(value)),
+            "tls-auth-clients" => {
+                args.tls_auth_clients =
+                    Some(<TlsAuthClients as clap::ValueEnum>::from_str(value, true).map_err(bad)?);
             }
             "dir" => args.dir = Some(PathBuf::from(value)),
             "databases" => args.databases = Some(int(value)?),

@@ -83,6 +83,8 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .map(|to| snapshot::Destination::parse(to, config.snapshot_endpoint.as_deref()))
         .transpose()
         .map_err(|e| format!("--snapshot-to: {e}"))?;
+    // The TLS files are read before the data directory is touched.
+    let acceptor = config.tls.as_ref().map(server::tls::acceptor).transpose()?;
     let store = Store::open(&config.dir, &options)?;
     if config.flushall {
         let mut batch = store.batch();
@@ -100,16 +102,48 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
+        // Port 0 is no plain TCP at all, as in Redis (not a port of the kernel's choice).
+        let tcp = match config.port {
+            0 => None,
+            port => Some(server::Listener {
+                socket: tokio::net::TcpListener::bind((config.host, port)).await?,
+                tls: None,
+            }),
+        };
+        let tls = match (&config.tls, acceptor) {
+            (Some(tls), Some(acceptor)) => Some(server::Listener {
+                socket: tokio::net::TcpListener::bind((config.host, tls.port))
+                    .await
+                    .map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("--tls-port {}: {e}", tls.port))
+                    })?,
+                tls: Some(acceptor),
+            }),
+            _ => None,
+        };
+        let mut addresses = Vec::new();
+        if let Some(listener) = &tcp {
+            addresses.push(listener.socket.local_addr()?.to_string());
+        }
+        if let Some(listener) = &tls {
+            addresses.push(format!("{} (TLS)", listener.socket.local_addr()?));
+        }
         tracing::info!(
             "dredis {} ({} semantics) ready to accept connections on {}, data in {}, fsync {}",
             env!("CARGO_PKG_VERSION"),
             config::REDIS_VERSION,
-            listener.local_addr()?,
+            addresses.join(" and "),
             store.root().display(),
             config.fsync.name()
         );
-        store.advertise(listener.local_addr()?)?;
+        // `dredis snapshot` finds a running server through LOCK and speaks plain TCP to it.
+        // Without a plain port, LOCK says port 0 (which no connection reaches) rather than
+        // keep the address of an earlier run.
+        let plain = match &tcp {
+            Some(listener) => listener.socket.local_addr()?,
+            None => std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+        };
+        store.advertise(plain)?;
         let server = Arc::new(server::Server::new(store, config, snapshots));
         if server.acl.file().exists() {
             let requirepass = server.config.settings.text(config::P::Requirepass);
@@ -130,7 +164,7 @@ fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         std::thread::Builder::new()
             .name("dredis-expire".into())
             .spawn(move || store::expiry::run(&expirer.store))?;
-        server::run(server, listener).await
+        server::run(server, server::Listeners { tcp, tls }).await
     })?;
     Ok(())
 }

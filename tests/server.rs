@@ -827,7 +827,17 @@ const UNSETTABLE: &[(&str, &str)] = &[
 
 /// Parameters Redis changes at runtime and dredis does not: only their current value is
 /// accepted.
-const FIXED: &[&str] = &["bind", "port", "loglevel", "appendfsync"];
+const FIXED: &[&str] = &[
+    "bind",
+    "port",
+    "loglevel",
+    "appendfsync",
+    "tls-port",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-ca-cert-file",
+    "tls-auth-clients",
+];
 
 /// Redis 7.2's, not in the reference 7.0.
 const NEW_IN_7_2: &[&str] = &["set-max-listpack-entries", "set-max-listpack-value"];
@@ -925,9 +935,11 @@ fn config_set_of_what_dredis_cannot_change_accepts_only_the_current_value() {
         query::<()>(&mut con, &["CONFIG", "SET", name, &current[1]]);
         let other = match *name {
             "bind" => "0.0.0.0",
-            "port" => "1",
+            "port" | "tls-port" => "1",
             "loglevel" => "warning",
-            _ => "always",
+            "appendfsync" => "always",
+            "tls-auth-clients" => "optional",
+            _ => "/etc/ssl/other.pem",
         };
         let error = query_err(&mut con, &["CONFIG", "SET", name, other]);
         let expected = format!(

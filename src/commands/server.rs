@@ -149,6 +149,22 @@ fn kv(name: &str, value: impl ToString) -> (String, String) {
     (name.to_string(), value.to_string())
 }
 
+/// INFO's `listenerN` lines, as Redis's: the plain TCP port, then TLS, each only if served.
+fn listeners(config: &crate::config::Config) -> Vec<(String, String)> {
+    let tcp = (config.port != 0).then_some(("tcp", config.port));
+    let tls = config.tls.as_ref().map(|tls| ("tls", tls.port));
+    tcp.into_iter()
+        .chain(tls)
+        .enumerate()
+        .map(|(i, (name, port))| {
+            kv(
+                &format!("listener{i}"),
+                format!("name={name},bind={},port={port}", config.host),
+            )
+        })
+        .collect()
+}
+
 /// The `field:value` lines of one INFO section, after its `# Title` line. Every value is read
 /// from a counter, a setting or /proc: nothing here walks the data.
 fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
@@ -176,7 +192,14 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
             kv("process_id", std::process::id()),
             kv("process_supervised", "no"),
             kv("run_id", &server.run_id),
-            kv("tcp_port", config.port),
+            // As Redis: the TLS port when there is no plain one.
+            kv(
+                "tcp_port",
+                match (config.port, &config.tls) {
+                    (0, Some(tls)) => tls.port,
+                    (port, _) => port,
+                },
+            ),
             kv(
                 "server_time_usec",
                 std::time::UNIX_EPOCH
@@ -203,12 +226,11 @@ fn info_section(ctx: &Ctx, section: &str, out: &mut String) -> Result<()> {
                     .unwrap_or_default(),
             ),
             kv("io_threads_active", 0),
-            kv(
-                "listener0",
-                format!("name=tcp,bind={},port={}", config.host, config.port),
-            ),
-            kv("data_dir", config.dir.display()),
-        ],
+        ]
+        .into_iter()
+        .chain(listeners(config))
+        .chain([kv("data_dir", config.dir.display())])
+        .collect(),
         "clients" => {
             let clients = server.clients.list();
             let biggest_input = clients

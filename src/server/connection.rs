@@ -12,15 +12,17 @@
 //! MONITOR lines are written as they come, and a closed mailbox (CLIENT KILL, too many unread
 //! messages) ends the connection, even in the middle of a write to a client that does not
 //! read. Messages that arrive while requests run go out before the next reply.
+//!
+//! The connection reads from any `AsyncRead` and writes to any `AsyncWrite`: the two halves
+//! of a TCP socket, or of a TLS stream. Writes are flushed after each batch of replies, since
+//! a TLS stream may keep encrypted bytes back until it is.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{Client, Close, Server, Session, Unblock};
 use crate::commands::{self, Blocked, Outcome, Thread};
@@ -52,12 +54,19 @@ const IDLE_FREE: Duration = Duration::from_secs(2);
 /// Bytes of waiting messages taken from the mailbox per write when idle.
 const DELIVERY_CHUNK: usize = 256 * 1024;
 
-pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
-    let laddr = socket.local_addr().unwrap_or(addr);
-    let _ = socket.set_nodelay(true);
+/// How long a closing connection waits to say goodbye (TLS's close_notify) to a client that
+/// does not read.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Serves one admitted client, reading from `rd` and writing to `wr`, from `addr` to our
+/// `laddr`, until it leaves or is closed.
+pub async fn serve<R, W>(server: Arc<Server>, rd: R, wr: W, addr: SocketAddr, laddr: SocketAddr)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let client = server.clients.register(addr, laddr);
     let id = client.id;
-    let (rd, wr) = socket.into_split();
     let limits = limits(&server);
     let session = Session::new(&server, client.clone());
     let mut connection = Connection {
@@ -76,6 +85,8 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
         tracing::debug!("client {id} ({addr}): {e}");
     }
     server.clients.remove(id);
+    // TCP closes as the halves drop; TLS says close_notify first, as Redis's SSL_shutdown.
+    let _ = tokio::time::timeout(CLOSE_WAIT, connection.wr.shutdown()).await;
 }
 
 /// The parser's limits, as configured now (`proto-max-bulk-len`, `client-query-buffer-limit`).
@@ -88,13 +99,13 @@ fn limits(server: &Server) -> Limits {
     }
 }
 
-struct Connection {
+struct Connection<R, W> {
     server: Arc<Server>,
     client: Arc<Client>,
     /// Taken while commands run on a blocking thread.
     session: Option<Session>,
-    rd: OwnedReadHalf,
-    wr: OwnedWriteHalf,
+    rd: R,
+    wr: W,
     buf: BytesMut,
     /// The most the buffer held since it was last looked at for resizing, and when that was.
     peak: usize,
@@ -103,7 +114,7 @@ struct Connection {
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-impl Connection {
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
     fn session(&self) -> &Session {
         self.session
             .as_ref()
@@ -421,14 +432,17 @@ impl Connection {
     }
 }
 
-async fn write_chunks(wr: &mut OwnedWriteHalf, chunks: Vec<Chunk>) -> std::io::Result<()> {
+async fn write_chunks<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    chunks: Vec<Chunk>,
+) -> std::io::Result<()> {
     for chunk in chunks {
         match chunk {
             Chunk::Bytes(bytes) => wr.write_all(&bytes).await?,
             Chunk::File(value) => stream_file(wr, value).await?,
         }
     }
-    Ok(())
+    wr.flush().await
 }
 
 /// Replies to the requests of a group, and the request that blocked with those after it.
@@ -481,7 +495,7 @@ fn messages(session: &Session, budget: usize, out: &mut Vec<Chunk>) {
 }
 
 /// Sends a stored value from its file without holding it in memory.
-async fn stream_file(wr: &mut OwnedWriteHalf, value: StoredValue) -> std::io::Result<()> {
+async fn stream_file<W: AsyncWrite + Unpin>(wr: &mut W, value: StoredValue) -> std::io::Result<()> {
     let mut file = tokio::fs::File::from_std(value.file);
     let mut left = value.len;
     let mut buf = vec![0u8; 256 * 1024];

@@ -1,16 +1,22 @@
 //! The accept loop, admission (maxclients, protected mode) and orderly shutdown.
+//!
+//! Plain TCP (`--port`) and TLS (`--tls-port`) clients are accepted by the same loop and
+//! served by the same connection code; a TLS client first completes its handshake (a failed
+//! one closes that connection only), then meets the same admission rules, whose refusal it
+//! reads over TLS.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
-use super::{connection, Server};
+use super::{connection, tls, Server};
 use crate::config::P;
 
 /// Redis's reply to a client refused by protected mode.
@@ -19,35 +25,43 @@ const DENIED: &str = "-DENIED Redis is running in protected mode because protect
 /// How long connections get to finish their current command at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// The sockets the server listens on: plain TCP, TLS, or both.
+pub struct Listeners {
+    pub tcp: Option<Listener>,
+    pub tls: Option<Listener>,
+}
+
+/// A listening socket, and for TLS the acceptor that its clients' handshakes go through.
+pub struct Listener {
+    pub socket: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// A client just accepted, and the TLS acceptor of its listener.
+type Accepted = (TcpStream, SocketAddr, Option<TlsAcceptor>);
+
 /// Serves clients until SHUTDOWN, SIGTERM or SIGINT; then lets in-flight commands finish,
 /// syncs the store, and returns.
-pub async fn run(server: Arc<Server>, listener: TcpListener) -> std::io::Result<()> {
+pub async fn run(server: Arc<Server>, listeners: Listeners) -> std::io::Result<()> {
     let mut shutdown = server.shutdown_signal();
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((socket, addr)) => {
-                    if let Some(socket) = admit(&server, socket, addr).await {
-                        let server = server.clone();
-                        connections.spawn(async move { connection::serve(server, socket, addr).await });
-                    }
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
+            accepted = accept(listeners.tcp.as_ref()) => {
+                welcome(&server, &mut connections, accepted).await
+            }
+            accepted = accept(listeners.tls.as_ref()) => {
+                welcome(&server, &mut connections, accepted).await
+            }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = shutdown.changed() => break,
             _ = terminate.recv() => { tracing::info!("received SIGTERM, shutting down"); break }
             _ = interrupt.recv() => { tracing::info!("received SIGINT, shutting down"); break }
         }
     }
-    drop(listener);
+    drop(listeners);
     server.shut_down();
     if tokio::time::timeout(DRAIN, async {
         while connections.join_next().await.is_some() {}
@@ -64,9 +78,85 @@ pub async fn run(server: Arc<Server>, listener: TcpListener) -> std::io::Result<
     Ok(())
 }
 
-/// Refuses a client when the server is full or protected mode applies; otherwise hands the
-/// socket back.
-async fn admit(server: &Server, mut socket: TcpStream, addr: SocketAddr) -> Option<TcpStream> {
+/// The next client of a listener; never, without one.
+async fn accept(listener: Option<&Listener>) -> std::io::Result<Accepted> {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    let (socket, addr) = listener.socket.accept().await?;
+    Ok((socket, addr, listener.tls.clone()))
+}
+
+/// Starts serving a client just accepted, on a task of its own.
+async fn welcome(
+    server: &Arc<Server>,
+    connections: &mut JoinSet<()>,
+    accepted: std::io::Result<Accepted>,
+) {
+    match accepted {
+        Ok((socket, addr, None)) => {
+            connections.spawn(serve_tcp(server.clone(), socket, addr));
+        }
+        Ok((socket, addr, Some(acceptor))) => {
+            connections.spawn(serve_tls(server.clone(), acceptor, socket, addr));
+        }
+        Err(e) => {
+            // Out of file descriptors and the like: wait instead of spinning.
+            tracing::warn!("accept failed: {e}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A plain TCP client: admission, then the connection.
+async fn serve_tcp(server: Arc<Server>, mut socket: TcpStream, addr: SocketAddr) {
+    let laddr = socket.local_addr().unwrap_or(addr);
+    let _ = socket.set_nodelay(true);
+    if admit(&server, &mut socket, addr).await {
+        let (rd, wr) = socket.into_split();
+        connection::serve(server, rd, wr, addr, laddr).await;
+    }
+}
+
+/// A TLS client: the handshake (within [`tls::HANDSHAKE_TIMEOUT`], given up at shutdown),
+/// admission, then the same connection code over the encrypted stream.
+async fn serve_tls(
+    server: Arc<Server>,
+    acceptor: TlsAcceptor,
+    socket: TcpStream,
+    addr: SocketAddr,
+) {
+    let laddr = socket.local_addr().unwrap_or(addr);
+    let _ = socket.set_nodelay(true);
+    let mut shutdown = server.shutdown_signal();
+    if *shutdown.borrow_and_update() {
+        return;
+    }
+    let handshake = tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(socket));
+    let mut stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                tracing::debug!("TLS handshake with {addr} failed: {e}");
+                return;
+            }
+            Err(_) => {
+                let limit = tls::HANDSHAKE_TIMEOUT;
+                tracing::debug!("TLS handshake with {addr} took longer than {limit:?}");
+                return;
+            }
+        },
+        _ = shutdown.changed() => return,
+    };
+    if admit(&server, &mut stream, addr).await {
+        let (rd, wr) = tokio::io::split(stream);
+        connection::serve(server, rd, wr, addr, laddr).await;
+    }
+}
+
+/// Refuses a client when the server is full or protected mode applies (the refusal is
+/// written, then the connection closed); true when the client is let in.
+async fn admit<S: AsyncWrite + Unpin>(server: &Server, socket: &mut S, addr: SocketAddr) -> bool {
     let settings = &server.config.settings;
     let refusal = if server.clients.count() as i64 >= settings.int(P::Maxclients) {
         Some("-ERR max number of clients reached\r\n")
@@ -80,15 +170,16 @@ async fn admit(server: &Server, mut socket: TcpStream, addr: SocketAddr) -> Opti
     };
     let Some(text) = refusal else {
         server.stats.connections.fetch_add(1, Ordering::Relaxed);
-        return Some(socket);
+        return true;
     };
     server
         .stats
         .rejected_connections
         .fetch_add(1, Ordering::Relaxed);
     let _ = socket.write_all(text.as_bytes()).await;
+    // Flushed (a TLS stream may hold the text back) and closed (with TLS's close_notify).
     let _ = socket.shutdown().await;
-    None
+    false
 }
 
 /// Whether protected mode lets a client in: as Redis's `islocalClient`, only 127.0.0.1 and ::1

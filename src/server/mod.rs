@@ -10,6 +10,7 @@ pub mod pubsub;
 pub mod saves;
 mod slowlog;
 mod stats;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +19,7 @@ use bytes::Bytes;
 
 pub use blocking::{Blocking, Unblock, Waiting};
 pub use clients::{Client, Clients};
-pub use listener::run;
+pub use listener::{run, Listener, Listeners};
 pub use slowlog::SlowLog;
 pub use stats::Stats;
 

@@ -27,9 +27,16 @@ use tempfile::TempDir;
 /// How long a server gets to start or to stop.
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// In a test's flags, a second free port chosen at each launch, as the plain port is
+/// (`--tls-port`, [`TLS_PORT`]): [`Server::tls_port`] says which.
+pub const TLS_PORT: &str = "{tls-port}";
+
 /// A running server (dredis, or redis-server in reference mode).
 pub struct Server {
+    /// The plain TCP port; 0 when the test's flags said `--port 0`.
     pub port: u16,
+    /// The port that stands for [`TLS_PORT`] in the flags.
+    pub tls_port: u16,
     dir: PathBuf,
     /// The directory, when the harness made it (removed on drop, after the process is gone).
     tempdir: Option<TempDir>,
@@ -105,6 +112,7 @@ impl Server {
     ) -> Result<Server, StartFailure> {
         let mut server = Server {
             port: 0,
+            tls_port: 0,
             dir: dir.to_path_buf(),
             tempdir: None,
             args: args.iter().map(|a| a.to_string()).collect(),
@@ -122,6 +130,10 @@ impl Server {
     fn launch(&mut self) -> Result<(), StartFailure> {
         for attempt in 1.. {
             self.port = free_port();
+            self.tls_port = free_port();
+            if let Some(given) = self.flag("--port") {
+                self.port = given.parse().expect("--port takes a number");
+            }
             self.log = Arc::default();
             let mut command = self.command();
             let mut child = command
@@ -145,21 +157,46 @@ impl Server {
         unreachable!()
     }
 
+    /// The value of a flag among the test's own.
+    fn flag(&self, name: &str) -> Option<&str> {
+        let at = self.args.iter().position(|a| a == name)?;
+        self.args.get(at + 1).map(String::as_str)
+    }
+
+    /// The test's flags, with the chosen port for [`TLS_PORT`].
+    fn flags(&self) -> Vec<String> {
+        let tls_port = self.tls_port.to_string();
+        let placed = |a: &String| {
+            if a == TLS_PORT {
+                tls_port.clone()
+            } else {
+                a.clone()
+            }
+        };
+        self.args.iter().map(placed).collect()
+    }
+
     fn command(&self) -> Command {
         let port = self.port.to_string();
+        // A test that sets the plain port (`--port 0`) gets no other.
+        let port_args = match self.flag("--port") {
+            Some(_) => vec![],
+            None => vec!["--port", port.as_str()],
+        };
         if reference_mode() {
             std::fs::create_dir_all(&self.dir).expect("create the data directory");
             let mut command = Command::new("redis-server");
-            command.args(["--port", &port, "--save", "", "--appendonly", "no", "--dir"]);
+            command.args(port_args);
+            command.args(["--save", "", "--appendonly", "no", "--dir"]);
             command.arg(&self.dir);
-            for arg in &self.args {
+            for arg in &self.flags() {
                 command.arg(if arg == "--host" { "--bind" } else { arg });
             }
             return command;
         }
         let mut command = Command::new(env!("CARGO_BIN_EXE_dredis"));
-        command.args(["--port", &port, "--dir"]).arg(&self.dir);
-        command.args(&self.args).envs(self.env.iter().cloned());
+        command.args(port_args).arg("--dir").arg(&self.dir);
+        command.args(self.flags()).envs(self.env.iter().cloned());
         command
     }
 
@@ -180,7 +217,12 @@ impl Server {
                 .log()
                 .to_ascii_lowercase()
                 .contains("ready to accept connections");
-            if ready && TcpStream::connect(self.addr()).is_ok() {
+            // Without a plain port, the TLS port's TCP connect shows it listens.
+            let probe = match self.port {
+                0 => SocketAddr::from((Ipv4Addr::LOCALHOST, self.tls_port)),
+                _ => self.addr(),
+            };
+            if ready && TcpStream::connect(probe).is_ok() {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -390,9 +432,14 @@ pub fn resp<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     out
 }
 
+/// A byte stream both ways: a TCP socket, or a TLS stream over one.
+pub trait Duplex: Read + Write + Send {}
+
+impl<S: Read + Write + Send> Duplex for S {}
+
 /// A raw connection: bytes in, whole RESP replies out.
 pub struct Raw {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Box<dyn Duplex>>,
 }
 
 impl Raw {
@@ -402,6 +449,11 @@ impl Raw {
 
     pub fn from_stream(stream: TcpStream) -> Raw {
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        Raw::over(Box::new(stream))
+    }
+
+    /// A raw connection over another stream (TLS), whose reads time out already.
+    pub fn over(stream: Box<dyn Duplex>) -> Raw {
         Raw {
             reader: BufReader::new(stream),
         }
