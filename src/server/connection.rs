@@ -57,6 +57,10 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
     let _ = socket.set_nodelay(true);
     let client = server.clients.register(addr, laddr);
     let id = client.id;
+    let _registered = Registered {
+        server: server.clone(),
+        id,
+    };
     let (rd, wr) = socket.into_split();
     let limits = limits(&server);
     let session = Session::new(&server, client.clone());
@@ -75,7 +79,19 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, addr: SocketAddr) {
     if let Err(e) = connection.run().await {
         tracing::debug!("client {id} ({addr}): {e}");
     }
-    server.clients.remove(id);
+}
+
+/// Takes a client out of the registry when its connection ends, however it ends: a panic in
+/// its task must not leave it listed and counted against `maxclients` for ever.
+struct Registered {
+    server: Arc<Server>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.server.clients.remove(self.id);
+    }
 }
 
 /// The parser's limits, as configured now (`proto-max-bulk-len`, `client-query-buffer-limit`).
@@ -124,13 +140,17 @@ impl Connection {
             self.client
                 .note_query_buffer(self.buf.len(), self.buf.capacity());
             let (requests, protocol_error) = self.parse_available().await?;
+            let unparsed = self.buf.len();
             if !requests.is_empty() {
                 self.execute(requests).await?;
             }
+            // A request that blocks reads the socket while it waits (`wait_blocked`): what
+            // came then is parsed next, not left there until the client sends more.
+            let arrived = self.buf.len() > unparsed;
             if let Some(error) = protocol_error {
                 if let ProtocolError::Reply(text) = error {
-                    self.write(vec![Chunk::Bytes(format!("-ERR {text}\r\n").into())])
-                        .await?;
+                    let line = [&b"-ERR "[..], &text, b"\r\n"].concat();
+                    self.write(vec![Chunk::Bytes(line.into())]).await?;
                 }
                 return Ok(());
             }
@@ -140,6 +160,9 @@ impl Connection {
             self.deliver().await?;
             if self.client.mailbox.is_closed() {
                 return Ok(());
+            }
+            if arrived {
+                continue;
             }
             self.resize_buffer();
             self.buf.reserve(READ_CHUNK);
