@@ -304,6 +304,22 @@ fn requests_pipelined_after_a_blocked_one_wait_for_it() {
 }
 
 #[test]
+fn a_request_that_arrives_while_an_earlier_one_blocks_is_answered_when_it_ends() {
+    // The server reads the socket while BLPOP waits; the SET whose bytes came then used to
+    // wait for the client to send something more (found by scripts/fuzz).
+    let server = Server::start();
+    let mut raw = server.raw();
+    let value = "v".repeat(500_000);
+    let mut pipeline = resp(&["BLPOP", "k", "0.2"]);
+    pipeline.extend(resp(&["SET", "big", &value]));
+    pipeline.extend(resp(&["STRLEN", "big"]));
+    raw.send(pipeline);
+    assert_eq!(raw.reply(), "*-1\r\n");
+    assert_eq!(raw.reply(), "+OK\r\n");
+    assert_eq!(raw.reply(), ":500000\r\n");
+}
+
+#[test]
 fn a_key_of_another_type_wakes_nobody() {
     let server = Server::start();
     let mut con = server.con();

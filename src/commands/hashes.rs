@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::sets::random_count;
+use super::sets::{random_count, repeated_picks};
 use super::strings::value_reply;
 use super::{cursor, Args, Command, Ctx, Flag::*, FIRST_KEY};
 use crate::error::{Error, Result, OVERFLOW};
@@ -218,41 +218,29 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             picked.into_iter().next().map(|e| e.name),
         ));
     };
-    let mut fields = Vec::new();
+    let mut fields = ctx.collector(match with_values {
+        true => Aggregate::Pairs,
+        false => Aggregate::Array,
+    });
     let mut take = |e: Element| {
-        let value = if with_values {
-            Some(content_reply(e.content)?)
-        } else {
-            None
-        };
-        fields.push((Reply::Bulk(e.name), value));
+        fields.push(Reply::Bulk(e.name))?;
+        if with_values {
+            fields.push(content_reply(e.content)?)?;
+        }
         Ok(())
     };
     if count >= 0 && count.unsigned_abs() >= meta.size {
         hash::for_each(batch, &key, with_values, &mut take)?;
+    } else if count >= 0 {
+        let picked = hash::random(batch, &key, &meta, count.unsigned_abs(), true, with_values)?;
+        picked.into_iter().try_for_each(&mut take)?;
     } else {
-        let distinct = count >= 0;
-        for e in hash::random(
-            batch,
-            &key,
-            &meta,
-            count.unsigned_abs(),
-            distinct,
-            with_values,
-        )? {
-            take(e)?;
-        }
+        repeated_picks(count.unsigned_abs(), |n| {
+            let picked = hash::random(batch, &key, &meta, n, false, with_values)?;
+            picked.into_iter().try_for_each(&mut take)
+        })?;
     }
-    Ok(if with_values {
-        Reply::Pairs(
-            fields
-                .into_iter()
-                .map(|(f, v)| (f, v.unwrap_or(Reply::Nil)))
-                .collect(),
-        )
-    } else {
-        Reply::Array(fields.into_iter().map(|(f, _)| f).collect())
-    })
+    Ok(fields.finish()?)
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]: fields and values, flat.

@@ -120,6 +120,24 @@ pub fn random_count(args: &mut Args) -> Result<i64> {
     Ok(count)
 }
 
+/// Picks asked of the store at a time for a negative count of SRANDMEMBER, HRANDFIELD and
+/// ZRANDMEMBER, whose reply can be as long as the client asks, whatever the collection's size.
+const PICKS_AT_ONCE: u64 = 1024;
+
+/// Calls `pick` with counts adding up to `count`, at most [`PICKS_AT_ONCE`] each: with the
+/// reply built by a collector, `SRANDMEMBER key -2000000000` streams from a temp file (as
+/// Redis streams it into its output buffer) instead of needing its whole size in memory at
+/// once (it used to abort the server).
+pub fn repeated_picks(count: u64, mut pick: impl FnMut(u64) -> Result<()>) -> Result<()> {
+    let mut left = count;
+    while left > 0 {
+        let now = left.min(PICKS_AT_ONCE);
+        pick(now)?;
+        left -= now;
+    }
+    Ok(())
+}
+
 /// SRANDMEMBER key [count]: a random member (nil when the set is missing); with a count,
 /// up to `count` distinct members, or with a negative count `-count` picks that may repeat.
 fn srandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
@@ -137,17 +155,22 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
         let picked = set::random(batch, &key, &meta, 1, true)?;
         return Ok(Reply::bulk_or_nil(picked.into_iter().next()));
     };
-    let members = if count >= 0 && count.unsigned_abs() >= meta.size {
-        let mut all = Vec::with_capacity(meta.size.min(1 << 20) as usize);
-        set::for_each(batch, &key, |m| {
-            all.push(m);
+    let mut members = ctx.collector(Aggregate::Array);
+    if count >= 0 && count.unsigned_abs() >= meta.size {
+        set::for_each(batch, &key, |m| Ok(members.push(Reply::Bulk(m))?))?;
+    } else if count >= 0 {
+        for m in set::random(batch, &key, &meta, count.unsigned_abs(), true)? {
+            members.push(Reply::Bulk(m))?;
+        }
+    } else {
+        repeated_picks(count.unsigned_abs(), |n| {
+            for m in set::random(batch, &key, &meta, n, false)? {
+                members.push(Reply::Bulk(m))?;
+            }
             Ok(())
         })?;
-        all
-    } else {
-        set::random(batch, &key, &meta, count.unsigned_abs(), count >= 0)?
-    };
-    Ok(Reply::Array(members.into_iter().map(Reply::Bulk).collect()))
+    }
+    Ok(members.finish()?)
 }
 
 /// SMOVE source destination member: 1 if the member was moved (or is already in `source`

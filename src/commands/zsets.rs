@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use super::pops;
-use super::sets::{random_count, NUMKEYS_AT_1};
+use super::sets::{random_count, repeated_picks, NUMKEYS_AT_1};
 use super::{cursor, Args, Command, Ctx, Flag::*, KeySpec, FIRST_KEY, SOURCE_AND_DESTINATION};
 use crate::error::{Error, Result};
 use crate::number::{format_f64, parse_f64, parse_i64, parse_strtod};
@@ -802,15 +802,31 @@ fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> Result<Reply> {
             picked.into_iter().next().map(|e| e.member),
         ));
     };
-    let members = if count >= 0 && count.unsigned_abs() >= zset.len() {
-        // The whole set, highest first, as Redis walks it.
-        let mut all = zset.range(batch, 0, zset.len())?;
-        all.reverse();
-        all
-    } else {
-        zset.random(batch, count.unsigned_abs(), count >= 0)?
-    };
-    Ok(entries_reply(members, with_scores))
+    if count >= 0 {
+        let members = if count.unsigned_abs() >= zset.len() {
+            // The whole set, highest first, as Redis walks it.
+            let mut all = zset.range(batch, 0, zset.len())?;
+            all.reverse();
+            all
+        } else {
+            zset.random(batch, count.unsigned_abs(), true)?
+        };
+        return Ok(entries_reply(members, with_scores));
+    }
+    let mut reply = ctx.collector(match with_scores {
+        true => protocol::Aggregate::Pairs,
+        false => protocol::Aggregate::Array,
+    });
+    repeated_picks(count.unsigned_abs(), |n| {
+        for e in zset.random(batch, n, false)? {
+            reply.push(Reply::Bulk(e.member))?;
+            if with_scores {
+                reply.push(Reply::Double(e.score))?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(reply.finish()?)
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]: members and scores, flat, the scores as

@@ -2,6 +2,8 @@
 //! redis-protocol, RESP2 or RESP3 per connection).
 
 mod collect;
+#[cfg(test)]
+mod fuzz;
 mod reply;
 mod request;
 

@@ -14,6 +14,12 @@ use super::{Arg, SpilledArg};
 /// Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or length line.
 pub const INLINE_MAX: usize = 64 * 1024;
 
+/// What an argument holds in memory besides its bytes. It counts against
+/// `client-query-buffer-limit` with them, so that a request of millions of empty arguments
+/// (`*2147483647` then `$0` after `$0`, six bytes each on the wire) is bounded as well; Redis
+/// counts the bytes only.
+pub const ARG_OVERHEAD: usize = std::mem::size_of::<Arg>();
+
 /// The limits a parser enforces; the server fills them from its configuration.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -21,7 +27,8 @@ pub struct Limits {
     pub max_bulk_len: u64,
     /// Bulks at least this long go to a temp file instead of memory.
     pub spill_threshold: u64,
-    /// `client-query-buffer-limit`: in-memory bytes one request may hold.
+    /// `client-query-buffer-limit`: in-memory bytes one request may hold (with
+    /// [`ARG_OVERHEAD`] for each argument).
     pub max_request_bytes: usize,
 }
 
@@ -38,14 +45,26 @@ pub enum Parsed {
 /// A protocol violation: the client gets the error and the connection closes.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ProtocolError {
-    /// Replied as `-ERR Protocol error: ...`.
-    Reply(String),
+    /// Replied as `-ERR Protocol error: ...`. Bytes, not text: Redis echoes the offending
+    /// byte as it came (`expected '$', got '\xff'`).
+    Reply(Bytes),
     /// Closed without a reply, as Redis does when the query buffer limit is passed.
     Silent,
 }
 
-fn error(text: impl Into<String>) -> ProtocolError {
-    ProtocolError::Reply(format!("Protocol error: {}", text.into()))
+pub(super) fn error(text: impl AsRef<[u8]>) -> ProtocolError {
+    ProtocolError::Reply([&b"Protocol error: "[..], text.as_ref()].concat().into())
+}
+
+/// Redis's error for a line in a multibulk that is not a bulk header: the line's first byte,
+/// raw, with CR and LF shown as spaces (its error replies never hold a line break). An empty
+/// line's first byte is its CR.
+pub(super) fn expected_dollar(line: &[u8]) -> ProtocolError {
+    let got = match line.first() {
+        None | Some(b'\r' | b'\n') => b' ',
+        Some(&byte) => byte,
+    };
+    error([&b"expected '$', got '"[..], &[got], b"'"].concat())
 }
 
 #[derive(Debug)]
@@ -154,8 +173,8 @@ impl RequestParser {
                         };
                         return Ok(None);
                     };
-                    if line[0] != b'$' {
-                        return Err(error(format!("expected '$', got '{}'", line[0] as char)));
+                    if line.first() != Some(&b'$') {
+                        return Err(expected_dollar(&line));
                     }
                     let len = parse_len(&line[1..])
                         .filter(|&n| n >= 0 && n as u64 <= self.limits.max_bulk_len);
@@ -174,7 +193,7 @@ impl RequestParser {
                         return Ok(Some(Parsed::Spill(len as u64)));
                     }
                     let len = len as usize;
-                    if held + len > self.limits.max_request_bytes {
+                    if held + len + ARG_OVERHEAD > self.limits.max_request_bytes {
                         return Err(ProtocolError::Silent);
                     }
                     buf.reserve(len + 2);
@@ -203,7 +222,8 @@ impl RequestParser {
                     let data = buf.split_to(len).freeze();
                     buf.advance(2); // Redis skips the CRLF without looking at it.
                     args.push(Arg::Bytes(data));
-                    if let Some(done) = self.next_bulk(remaining, args, held + len) {
+                    let held = held + len + ARG_OVERHEAD;
+                    if let Some(done) = self.next_bulk(remaining, args, held) {
                         return Ok(Some(Parsed::Command(done)));
                     }
                 }
@@ -230,7 +250,7 @@ impl RequestParser {
             return None;
         };
         args.push(Arg::Spilled(file));
-        self.next_bulk(remaining, args, held)
+        self.next_bulk(remaining, args, held + ARG_OVERHEAD)
     }
 
     fn next_bulk(&mut self, remaining: usize, args: Vec<Arg>, held: usize) -> Option<Vec<Arg>> {
@@ -249,6 +269,9 @@ impl RequestParser {
 
     /// Takes one line ending at `end` (`\r` for RESP lines, followed by `\n`; `\n` for inline
     /// requests, with an optional `\r` before it). Bytes already searched are not searched again.
+    /// A line longer than `INLINE_MAX` is refused whether or not its end has arrived, so that
+    /// how the bytes were split by the network never changes the outcome (Redis only checks
+    /// a line still missing its end, so it takes a longer one that arrives in a single read).
     fn line(
         &mut self,
         buf: &mut BytesMut,
@@ -266,6 +289,9 @@ impl RequestParser {
             }
             return Ok(None);
         };
+        if at > INLINE_MAX {
+            return Err(error(too_big));
+        }
         if end == b'\r' && at + 1 >= buf.len() {
             // The '\n' after the '\r' has not arrived yet.
             self.scanned = at;
@@ -453,7 +479,7 @@ mod tests {
     #[test]
     fn redis_protocol_errors() {
         let err = |input: &[u8]| match parse_all(input) {
-            Err(ProtocolError::Reply(text)) => text,
+            Err(ProtocolError::Reply(text)) => String::from_utf8_lossy(&text).into_owned(),
             other => panic!(
                 "expected an error for {:?}, got {other:?}",
                 String::from_utf8_lossy(input)
@@ -489,6 +515,44 @@ mod tests {
         let mut big = b"*".to_vec();
         big.extend(vec![b'1'; INLINE_MAX + 1]);
         assert_eq!(err(&big), "Protocol error: too big mbulk count string");
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_bulk_header_is_named_by_its_first_byte_as_redis_does() {
+        // An empty line used to panic the connection's task (and leak its client).
+        let raw = |input: &[u8]| match parse_all(input) {
+            Err(ProtocolError::Reply(text)) => text,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        let expected =
+            |got: u8| [&b"Protocol error: expected '$', got '"[..], &[got], b"'"].concat();
+        assert_eq!(raw(b"*1\r\n\r\n"), expected(b' '));
+        assert_eq!(raw(b"*1\r\n\n\r\n"), expected(b' '));
+        assert_eq!(raw(b"*1\r\r\n$4\r\nPING\r\n"), expected(b' '));
+        // The byte as it came, not as a UTF-8 character.
+        assert_eq!(raw(b"*1\r\n\xff\r\n"), expected(0xff));
+        assert_eq!(raw(b"*2\r\n$1\r\na\r\n:1\r\n"), expected(b':'));
+    }
+
+    #[test]
+    fn a_line_over_64k_is_refused_even_when_its_end_came_with_it() {
+        let mut line = vec![b'a'; INLINE_MAX + 1];
+        line.extend_from_slice(b"\r\n");
+        assert_eq!(
+            parse_all(&line).unwrap_err(),
+            error("too big inline request")
+        );
+        // 64 KiB before the newline is still fine (a CR before it counts).
+        line.truncate(INLINE_MAX);
+        line.push(b'\n');
+        assert_eq!(parse_all(&line).unwrap().len(), 1);
+        let mut count = b"*".to_vec();
+        count.extend(vec![b'0'; INLINE_MAX]);
+        count.extend_from_slice(b"1\r\n");
+        assert_eq!(
+            parse_all(&count).unwrap_err(),
+            error("too big mbulk count string")
+        );
     }
 
     #[test]

@@ -67,6 +67,10 @@ where
 {
     let client = server.clients.register(addr, laddr);
     let id = client.id;
+    let _registered = Registered {
+        server: server.clone(),
+        id,
+    };
     let limits = limits(&server);
     let session = Session::new(&server, client.clone());
     let mut connection = Connection {
@@ -84,9 +88,21 @@ where
     if let Err(e) = connection.run().await {
         tracing::debug!("client {id} ({addr}): {e}");
     }
-    server.clients.remove(id);
     // TCP closes as the halves drop; TLS says close_notify first, as Redis's SSL_shutdown.
     let _ = tokio::time::timeout(CLOSE_WAIT, connection.wr.shutdown()).await;
+}
+
+/// Takes a client out of the registry when its connection ends, however it ends: a panic in
+/// its task must not leave it listed and counted against `maxclients` for ever.
+struct Registered {
+    server: Arc<Server>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.server.clients.remove(self.id);
+    }
 }
 
 /// The parser's limits, as configured now (`proto-max-bulk-len`, `client-query-buffer-limit`).
@@ -135,13 +151,17 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             self.client
                 .note_query_buffer(self.buf.len(), self.buf.capacity());
             let (requests, protocol_error) = self.parse_available().await?;
+            let unparsed = self.buf.len();
             if !requests.is_empty() {
                 self.execute(requests).await?;
             }
+            // A request that blocks reads the socket while it waits (`wait_blocked`): what
+            // came then is parsed next, not left there until the client sends more.
+            let arrived = self.buf.len() > unparsed;
             if let Some(error) = protocol_error {
                 if let ProtocolError::Reply(text) = error {
-                    self.write(vec![Chunk::Bytes(format!("-ERR {text}\r\n").into())])
-                        .await?;
+                    let line = [&b"-ERR "[..], &text, b"\r\n"].concat();
+                    self.write(vec![Chunk::Bytes(line.into())]).await?;
                 }
                 return Ok(());
             }
@@ -151,6 +171,9 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Connection<R, W> {
             self.deliver().await?;
             if self.client.mailbox.is_closed() {
                 return Ok(());
+            }
+            if arrived {
+                continue;
             }
             self.resize_buffer();
             self.buf.reserve(READ_CHUNK);
