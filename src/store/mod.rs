@@ -57,7 +57,8 @@ pub const FORMAT: &str = "dredis-fs 1";
 pub enum Fsync {
     /// Before the reply: an acknowledged write survives a crash of the machine.
     Always,
-    /// Once a second, in the background: a machine crash loses at most about a second.
+    /// In the background, a few milliseconds after writes: a machine crash loses at most
+    /// about a second.
     Everysec,
     /// Left to the operating system.
     No,
