@@ -606,13 +606,6 @@ fn command_worker(
         // While a script runs longer than busy-reply-threshold (which CONFIG SET may have
         // made small), every other client gets -BUSY: a reply too.
         let busy = |reply: &str| reply.starts_with("-BUSY ");
-        let listed = || {
-            batch
-                .iter()
-                .map(|a| shown(a))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
         assert!(
             discard == "+OK" || discard.starts_with("-ERR DISCARD without MULTI") || busy(&discard),
             "FUZZ_SEED={seed}: the replies are out of step: {discard:?} for DISCARD after\n{}",

@@ -101,13 +101,19 @@ pub fn check(root: &Path, repair: bool) -> io::Result<Report> {
     for db in 0..databases {
         let dir = root.join(db.to_string());
         for (slot, slot_dir) in slots(&dir, &mut report)? {
+            let markers = dir.join(EXPIRES).join(slot_name(slot));
             for entry in fs::read_dir(&slot_dir)? {
                 let entry = entry?;
                 report.keys += 1;
-                check_key(&entry.path(), slot, repair, &mut report)?;
+                let key = Key {
+                    dir: entry.path(),
+                    slot,
+                    marker: markers.join(entry.file_name()),
+                };
+                check_key(root, &key, repair, &mut report)?;
             }
         }
-        check_markers(&dir, repair, &mut report)?;
+        check_stray_markers(&dir, repair, &mut report)?;
     }
     Ok(report)
 }
@@ -181,9 +187,17 @@ fn allowed(kind: Type) -> &'static [&'static str] {
     }
 }
 
-fn check_key(key_dir: &Path, slot: u16, repair: bool, report: &mut Report) -> io::Result<()> {
+/// A key directory, its slot and where its expiry marker belongs.
+struct Key {
+    dir: PathBuf,
+    slot: u16,
+    marker: PathBuf,
+}
+
+fn check_key(root: &Path, key: &Key, repair: bool, report: &mut Report) -> io::Result<()> {
+    let key_dir = &key.dir;
     let shown = key_dir.display().to_string();
-    if let Err(why) = key_name(key_dir, slot)? {
+    if let Err(why) = key_name(key_dir, key.slot)? {
         report.problem(false, format!("{shown}: {why}"));
     }
     let meta = match fs::read(key_dir.join("type")).map(|b| Meta::parse(&b)) {
@@ -198,6 +212,14 @@ fn check_key(key_dir: &Path, slot: u16, repair: bool, report: &mut Report) -> io
         }
         Err(e) => return Err(e),
     };
+    if meta.expire_at_ms.is_some() && !key.marker.exists() {
+        if repair {
+            // A digest-named key's marker holds its raw name, as `expiry.rs` writes it.
+            let name = fs::read(key_dir.join("name")).unwrap_or_default();
+            write_atomically(root, &key.marker, &name)?;
+        }
+        report.problem(repair, format!("{shown}: an expiring key without a marker"));
+    }
     for entry in fs::read_dir(key_dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -241,13 +263,11 @@ fn check_key(key_dir: &Path, slot: u16, repair: bool, report: &mut Report) -> io
                 // A sorted set's index counts its members too: its size is not fixed alone.
                 let fixable = repair && meta.kind != Type::ZSet;
                 if fixable {
-                    write_meta(
-                        key_dir,
-                        &Meta {
-                            size: found,
-                            ..meta.clone()
-                        },
-                    )?;
+                    let fixed = Meta {
+                        size: found,
+                        ..meta.clone()
+                    };
+                    write_atomically(root, &key_dir.join("type"), &fixed.to_bytes())?;
                 }
                 report.problem(fixable, what);
             }
@@ -276,14 +296,13 @@ fn check_key(key_dir: &Path, slot: u16, repair: bool, report: &mut Report) -> io
     Ok(())
 }
 
-/// Every key with an expiry has a marker, and every marker a key with an expiry.
-fn check_markers(db_dir: &Path, repair: bool, report: &mut Report) -> io::Result<()> {
-    let markers = db_dir.join(EXPIRES);
-    for (_, slot_dir) in slots(&markers, &mut Report::default())? {
+/// Every marker stands for a key with an expiry (the keys' side is in [`check_key`]).
+fn check_stray_markers(db_dir: &Path, repair: bool, report: &mut Report) -> io::Result<()> {
+    for (slot, slot_dir) in slots(&db_dir.join(EXPIRES), &mut Report::default())? {
         for entry in fs::read_dir(&slot_dir)? {
             let marker = entry?.path();
             let key_dir = db_dir
-                .join(slot_dir.file_name().expect("a slot"))
+                .join(slot_name(slot))
                 .join(marker.file_name().expect("a marker"));
             let expires = fs::read(key_dir.join("type"))
                 .ok()
@@ -300,38 +319,20 @@ fn check_markers(db_dir: &Path, repair: bool, report: &mut Report) -> io::Result
             }
         }
     }
-    for (_, slot_dir) in slots(db_dir, &mut Report::default())? {
-        for entry in fs::read_dir(&slot_dir)? {
-            let key_dir = entry?.path();
-            let expires = fs::read(key_dir.join("type"))
-                .ok()
-                .and_then(|b| Meta::parse(&b).ok())
-                .is_some_and(|m| m.expire_at_ms.is_some());
-            let marker = markers
-                .join(slot_dir.file_name().expect("a slot"))
-                .join(key_dir.file_name().expect("a key"));
-            if expires && !marker.exists() {
-                if repair {
-                    fs::create_dir_all(marker.parent().expect("a slot"))?;
-                    let name = fs::read(key_dir.join("name")).unwrap_or_default();
-                    fs::write(&marker, name)?;
-                }
-                report.problem(
-                    repair,
-                    format!("{}: an expiring key without a marker", key_dir.display()),
-                );
-            }
-        }
-    }
     Ok(())
 }
 
-/// Replaces a key's `type` atomically.
-fn write_meta(key_dir: &Path, meta: &Meta) -> io::Result<()> {
-    let staged = key_dir.join(".type.check");
-    fs::write(&staged, meta.to_bytes())?;
+/// Replaces (or creates) the file at `dest` with `data` by a rename from `tmp/`, durably: a
+/// crash leaves the old file or the new one, never a part, and nothing beside it.
+fn write_atomically(root: &Path, dest: &Path, data: &[u8]) -> io::Result<()> {
+    let staged = root
+        .join("tmp")
+        .join(format!("check-{}", std::process::id()));
+    fs::create_dir_all(staged.parent().expect("tmp/"))?;
+    fs::write(&staged, data)?;
     fs::File::open(&staged)?.sync_all()?;
-    fs::rename(&staged, key_dir.join("type"))
+    super::files::with_parent(dest, || fs::rename(&staged, dest))?;
+    super::files::sync_dir(dest.parent().expect("a file in the data directory"))
 }
 
 fn remove_all(path: &Path) -> io::Result<()> {

@@ -171,15 +171,16 @@ impl Journal {
 
     /// Appends a record of `steps`; with `flush`, returns once it is on stable storage.
     pub fn append(&self, steps: &[Step], root: &Path, flush: bool) -> io::Result<Ticket> {
-        let mut payload = Vec::with_capacity(64);
-        let mut state = self.state.lock();
-        let seq = state.next_seq;
-        payload.push(RECORD);
-        payload.extend_from_slice(&seq.to_le_bytes());
+        // Encoded outside the lock; only the sequence number is filled in under it.
+        let mut payload = vec![RECORD];
+        payload.extend_from_slice(&[0; 8]);
         payload.extend_from_slice(&(steps.len() as u32).to_le_bytes());
         for step in steps {
             encode_step(step, root, &mut payload)?;
         }
+        let mut state = self.state.lock();
+        let seq = state.next_seq;
+        payload[1..9].copy_from_slice(&seq.to_le_bytes());
         self.write_frame(&mut state, &payload)?;
         state.next_seq += 1;
         state.appended = seq + 1;
