@@ -32,7 +32,7 @@ use rustix::io::Errno;
 use tempfile::TempPath;
 
 use super::cache::Change;
-use super::files::{sync_dir, with_parent, SMALL_FILE};
+use super::files::{with_parent, SMALL_FILE};
 use super::journal::{inode, is_inode, Staged, Step};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
@@ -876,7 +876,7 @@ impl<'s> Batch<'s> {
         let changed = self.keys.len() + self.flushed.len() + self.swapped.len();
         let always = store.fsync == Fsync::Always;
         let mut steps = Vec::new();
-        let planned = self.plan(always, &mut steps);
+        let planned = self.plan(&mut steps);
         let journaled = planned.and_then(|notes| match steps.is_empty() {
             true => Ok(None),
             false => Ok(Some((
@@ -901,8 +901,10 @@ impl<'s> Batch<'s> {
                 return Err(e);
             }
         };
-        let applied = store.apply(&steps, always);
-        if let Err(e) = store.journal.done(ticket) {
+        let applied = store.apply(&steps);
+        if always {
+            store.journal.done_after_sync(ticket);
+        } else if let Err(e) = store.journal.done(ticket) {
             // The commit is applied: a start-up would find it applied already.
             tracing::warn!("could not mark a journal record done: {e}");
         }
@@ -923,14 +925,14 @@ impl<'s> Batch<'s> {
 
     /// The steps that make the batch's changes visible (into `steps`, kept on failure so
     /// that the caller can discard what was staged), with what the cache learns of them.
-    /// New content is staged in `tmp/` here (and with `always`, made durable), so that the
-    /// journal record can name it.
+    /// New content is staged in `tmp/` here, so that the journal record can name it (with
+    /// `always`, the sync of the record makes it durable).
     ///
     /// The order: flushed databases, swapped databases, the expiry markers of keys that gain
     /// an expiry (before the expiry is visible, so that a crash never leaves an expiring key
     /// out of the index), renamed keys (before other changes, which may reuse the names they
     /// leave), the other key changes, and last the markers of keys that lost their expiry.
-    fn plan(&mut self, always: bool, steps: &mut Vec<Step>) -> Result<Vec<Note>> {
+    fn plan(&mut self, steps: &mut Vec<Step>) -> Result<Vec<Note>> {
         let store = self.store;
         let mut notes = Vec::new();
         for db in std::mem::take(&mut self.flushed) {
@@ -963,15 +965,12 @@ impl<'s> Batch<'s> {
                     });
                     for (rel, change) in files {
                         let dest = live.join(&rel);
-                        let (step, change) = plan_file(store, dest, change, always)?;
+                        let (step, change) = plan_file(store, dest, change)?;
                         steps.push(step);
                         notes.push(Note::File(id.clone(), rel, change));
                     }
                 }
                 KeyChange::Replace(Some(staged)) => {
-                    if always {
-                        sync_tree(&staged)?;
-                    }
                     let ino = inode(&staged)?;
                     let (staged, dest) = (Staged::Path(staged), live);
                     steps.push(Step::Install {
@@ -1012,15 +1011,10 @@ enum Note {
 }
 
 /// The step for one file change, and what the cache learns of it.
-fn plan_file(
-    store: &Store,
-    dest: PathBuf,
-    change: FileChange,
-    always: bool,
-) -> io::Result<(Step, Change)> {
+fn plan_file(store: &Store, dest: PathBuf, change: FileChange) -> io::Result<(Step, Change)> {
     Ok(match change {
         FileChange::Replaced(Content::Bytes(b)) => {
-            let staged = store.staging.write(&b, always)?;
+            let staged = store.staging.write(&b)?;
             let ino = inode(&staged)?;
             let staged = Staged::Path(staged);
             (
@@ -1034,9 +1028,6 @@ fn plan_file(
             )
         }
         FileChange::Replaced(Content::Spilled(arg)) => {
-            if always {
-                File::open(arg.path())?.sync_data()?;
-            }
             let ino = inode(arg.path())?;
             let staged = Staged::Spilled(arg);
             (
@@ -1080,28 +1071,14 @@ fn plan_file(
 }
 
 impl Store {
-    /// Applies a journal record's steps; with `always`, makes them durable before returning.
+    /// Applies a journal record's steps (durable at the next sync: see [`super::journal`]).
     /// Also what start-up uses to redo a record that a crash interrupted.
-    pub(super) fn apply(&self, steps: &[Step], always: bool) -> io::Result<()> {
-        let mut touched_dirs = BTreeSet::new();
-        for step in steps {
-            self.apply_step(step, always)?;
-            let changed_dir = match step {
-                Step::Install { dest: path, .. } | Step::Remove { path, .. } => path.parent(),
-                _ => None,
-            };
-            touched_dirs.extend(changed_dir.map(Path::to_path_buf));
-        }
-        if always {
-            for dir in touched_dirs {
-                sync_dir(&dir)?;
-            }
-        }
-        Ok(())
+    pub(super) fn apply(&self, steps: &[Step]) -> io::Result<()> {
+        steps.iter().try_for_each(|step| self.apply_step(step))
     }
 
     /// Applies one step; a step found applied already is skipped (see [`super::journal`]).
-    fn apply_step(&self, step: &Step, always: bool) -> io::Result<()> {
+    fn apply_step(&self, step: &Step) -> io::Result<()> {
         match step {
             Step::FlushDb { db, ino } => {
                 if is_inode(&self.db_dir(*db), *ino)? {
@@ -1117,7 +1094,7 @@ impl Store {
             Step::Marker { key, set: false } => self.expiry.unmark(self, key)?,
             Step::MoveKey { from, to, ino } => {
                 if is_inode(&self.root.join(&from.dir), *ino)? {
-                    move_key_dir(self, from, to, always)?;
+                    move_key_dir(self, from, to)?;
                 }
             }
             Step::Install {
@@ -1143,7 +1120,7 @@ impl Store {
                 ranges,
                 apply,
             } => {
-                patch(self, dest, ranges, *apply, always)?;
+                patch(self, dest, ranges, *apply)?;
             }
             Step::Remove { path, dir: true } => self.trash.discard(path)?,
             Step::Remove { path, dir: false } => match fs::remove_file(path) {
@@ -1217,13 +1194,7 @@ impl Drop for Batch<'_> {
 /// Writes byte ranges into a live file: in place when `apply` allows it and nobody else can
 /// see the bytes change, otherwise into a copy that atomically replaces the file. Returns
 /// the file's new length.
-fn patch(
-    store: &Store,
-    dest: &Path,
-    ranges: &[(u64, Content)],
-    apply: Apply,
-    always: bool,
-) -> io::Result<u64> {
+fn patch(store: &Store, dest: &Path, ranges: &[(u64, Content)], apply: Apply) -> io::Result<u64> {
     let mut end = 0;
     for (offset, data) in ranges {
         end = end.max(offset + data.len()?);
@@ -1245,9 +1216,6 @@ fn patch(
             for (offset, data) in ranges {
                 data.write_into(file, *offset)?;
             }
-            if always {
-                file.sync_data()?;
-            }
             return Ok(end.max(meta.len()));
         }
     }
@@ -1267,9 +1235,6 @@ fn patch(
     drop(base);
     for (offset, data) in ranges {
         data.write_into(&copy.file, *offset)?;
-    }
-    if always {
-        copy.file.sync_data()?;
     }
     // A plain rename (the old file may be large: not worth recycling). Dropping `copy.path`
     // then finds nothing left to delete.
@@ -1317,11 +1282,11 @@ fn install_dir(staged: &Path, live: &Path, store: &Store) -> io::Result<()> {
 
 /// Moves the live directory of key `from` to key `to` (one rename; a key that was at `to`
 /// goes to the trash), first making its `name` file (kept for digest-named keys) name `to`.
-fn move_key_dir(store: &Store, from: &KeyId, to: &KeyId, always: bool) -> io::Result<()> {
+fn move_key_dir(store: &Store, from: &KeyId, to: &KeyId) -> io::Result<()> {
     let source = store.root.join(&from.dir);
     let dest = store.root.join(&to.dir);
     if to.encoded.is_digest() {
-        let staged = store.staging.write(&to.key, always)?;
+        let staged = store.staging.write(&to.key)?;
         store.staging.install(&staged, &source.join("name"))?;
     }
     install_dir(&source, &dest, store)?;
@@ -1330,10 +1295,6 @@ fn move_key_dir(store: &Store, from: &KeyId, to: &KeyId, always: bool) -> io::Re
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-    }
-    if always {
-        sync_dir(source.parent().expect("keys live in slot directories"))?;
-        sync_dir(dest.parent().expect("keys live in slot directories"))?;
     }
     Ok(())
 }
@@ -1367,15 +1328,6 @@ fn unsupported_sequence() -> Error {
     Error::Io(io::Error::other(
         "a renamed key was used again, or a changed key moved, in the same batch",
     ))
-}
-
-/// fsyncs every file and directory of a staged tree (for `--fsync always`).
-fn sync_tree(dir: &Path) -> io::Result<()> {
-    for entry in walkdir::WalkDir::new(dir).contents_first(true) {
-        let entry = entry.map_err(io::Error::other)?;
-        File::open(entry.path())?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1486,11 +1438,11 @@ mod tests {
         let mut batch = store.batch();
         build(&mut batch);
         let mut steps = Vec::new();
-        batch.plan(false, &mut steps).unwrap();
+        batch.plan(&mut steps).unwrap();
         // Never marked done: the crash comes first.
         let _unfinished = store.journal.append(&steps, &store.root, false).unwrap();
         for step in &steps[..applied.min(steps.len())] {
-            store.apply_step(step, false).unwrap();
+            store.apply_step(step).unwrap();
         }
     }
 
@@ -1542,6 +1494,32 @@ mod tests {
             let store = reopen(&dir, store);
             assert_eq!(value(&store, &d).as_deref(), Some(&b"old c"[..]));
         }
+    }
+
+    #[test]
+    fn an_unmarked_record_followed_by_another_on_its_key_is_not_redone() {
+        // With `--fsync always` a record is marked done only after a sync: a crash can leave
+        // several applied records of one key unmarked. Redoing the DEL would delete the key
+        // that the later SET made.
+        let (dir, store) = store();
+        let (a, b) = (
+            KeyId::new(0, Bytes::from("a")),
+            KeyId::new(0, Bytes::from("b")),
+        );
+        key_with(&store, &a, b"old");
+        interrupted(&store, |batch| batch.delete(&a), usize::MAX);
+        let set = |batch: &mut Batch| {
+            batch.create(&a, &Meta::new(Type::String)).unwrap();
+            batch.write(&a, "value", bytes(b"new")).unwrap();
+        };
+        interrupted(&store, set, usize::MAX);
+        // A record on another key, interrupted half-way, is still finished.
+        key_with(&store, &b, b"old b");
+        let rewrite = |batch: &mut Batch| batch.write(&b, "value", bytes(b"new b")).unwrap();
+        interrupted(&store, rewrite, 0);
+        let store = reopen(&dir, store);
+        assert_eq!(value(&store, &a).as_deref(), Some(&b"new"[..]));
+        assert_eq!(value(&store, &b).as_deref(), Some(&b"new b"[..]));
     }
 
     #[test]

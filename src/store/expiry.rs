@@ -39,11 +39,10 @@ use parking_lot::Mutex;
 use rustix::fs::{renameat_with, RenameFlags, CWD};
 
 use super::batch::KeyId;
-use super::files::sync_dir;
 use super::layout::{decode_name, slot_name, Decoded, SLOTS};
 use super::meta::{now_ms, Meta};
 use super::scan::Slots;
-use super::{Fsync, Store};
+use super::Store;
 use crate::error::Result;
 
 /// The directory of markers inside each database directory.
@@ -122,11 +121,10 @@ impl Expiry {
     pub(super) fn mark(&self, store: &Store, id: &KeyId) -> io::Result<()> {
         let path = marker_path(store.root(), id);
         let parent = path.parent().expect("markers live in slot directories");
-        let always = store.fsync == Fsync::Always;
         let create = || -> io::Result<bool> {
             if id.encoded().is_digest() {
                 // The raw name goes inside, written before the marker appears.
-                let staged = store.staging.write(&id.key, always)?;
+                let staged = store.staging.write(&id.key)?;
                 let placed = renameat_with(CWD, &staged, CWD, &path, RenameFlags::NOREPLACE);
                 if placed.is_err() {
                     let _ = fs::remove_file(&staged);
@@ -144,21 +142,15 @@ impl Expiry {
                 }
             }
         };
-        let (created, new_dir) = match create() {
+        let created = match create() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::create_dir_all(parent)?;
-                (create()?, true)
+                create()?
             }
-            other => (other?, false),
+            other => other?,
         };
         if created {
             self.counts[id.db].fetch_add(1, Ordering::Relaxed);
-            if always {
-                sync_dir(parent)?;
-                if new_dir {
-                    sync_dir(parent.parent().expect("inside the database directory"))?;
-                }
-            }
         }
         Ok(())
     }

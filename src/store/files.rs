@@ -84,7 +84,7 @@ impl Staging {
     }
 
     /// Writes `data` to a temp file (a recycled one when there is one) and returns its path.
-    pub fn write(&self, data: &[u8], sync: bool) -> io::Result<PathBuf> {
+    pub fn write(&self, data: &[u8]) -> io::Result<PathBuf> {
         let (path, mut file) = match self.recycled(data.len())? {
             Some(found) => found,
             None => {
@@ -93,11 +93,7 @@ impl Staging {
                 (path, file)
             }
         };
-        let written = file.write_all(data).and_then(|()| match sync {
-            true => file.sync_data(),
-            false => Ok(()),
-        });
-        if let Err(e) = written {
+        if let Err(e) = file.write_all(data) {
             // A full disk: the partial file must not keep its blocks.
             let _ = fs::remove_file(&path);
             return Err(e);

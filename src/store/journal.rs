@@ -19,7 +19,7 @@
 //! record (`1, u64 sequence, u32 step count, steps`) or a mark (`2, u64 sequence`). A new
 //! file is started past 16 MiB; an old one is deleted once its records are all done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -123,6 +123,9 @@ struct State {
     appended: u64,
     synced: u64,
     syncing: bool,
+    /// Records applied whose changes are not known to be on stable storage yet (`--fsync
+    /// always`): marked done after the next sync, which covers them.
+    applied: Vec<u64>,
     /// Per journal file, its records not done yet.
     unfinished: BTreeMap<u64, usize>,
     /// The file each unfinished record is in.
@@ -156,6 +159,7 @@ impl Journal {
                 appended: 0,
                 synced: 0,
                 syncing: false,
+                applied: Vec::new(),
                 unfinished: BTreeMap::new(),
                 record_file: HashMap::new(),
             }),
@@ -169,8 +173,10 @@ impl Journal {
         ))
     }
 
-    /// Appends a record of `steps`; with `flush`, returns once it is on stable storage.
-    pub fn append(&self, steps: &[Step], root: &Path, flush: bool) -> io::Result<Ticket> {
+    /// Appends a record of `steps`; with `durable`, returns once the record, the content it
+    /// names and every change applied before it are on stable storage: one sync of the
+    /// filesystem, shared by every commit that appended meanwhile (group commit).
+    pub fn append(&self, steps: &[Step], root: &Path, durable: bool) -> io::Result<Ticket> {
         // Encoded outside the lock; only the sequence number is filled in under it.
         let mut payload = vec![RECORD];
         payload.extend_from_slice(&[0; 8]);
@@ -187,39 +193,62 @@ impl Journal {
         let number = state.number;
         *state.unfinished.entry(number).or_default() += 1;
         state.record_file.insert(seq, number);
-        if flush {
-            self.flush(state, seq + 1)?;
+        if durable {
+            self.sync(state, seq + 1)?;
         }
         Ok(Ticket { seq })
     }
 
-    /// Marks a record done; deletes a closed journal file whose records are all done.
+    /// Marks a record done (its changes applied); deletes a closed journal file whose records
+    /// are all done.
     pub fn done(&self, ticket: Ticket) -> io::Result<()> {
-        let mut payload = vec![DONE];
-        payload.extend_from_slice(&ticket.seq.to_le_bytes());
         let mut state = self.state.lock();
-        self.write_frame(&mut state, &payload)?;
-        let number = state
-            .record_file
-            .remove(&ticket.seq)
-            .expect("a record appended");
-        let left = state
-            .unfinished
-            .get_mut(&number)
-            .expect("a file with records");
-        *left -= 1;
-        if *left == 0 && number != state.number {
-            state.unfinished.remove(&number);
-            drop(state);
-            fs::remove_file(self.dir.join(number.to_string()))?;
+        self.mark(&mut state, &[ticket.seq])
+    }
+
+    /// Marks a record done once its applied changes are on stable storage, that is after the
+    /// next sync (see [`Journal::append`]): until then a crash may have lost some of them, and
+    /// start-up must find the record to redo it.
+    pub fn done_after_sync(&self, ticket: Ticket) {
+        self.state.lock().applied.push(ticket.seq);
+    }
+
+    /// Writes the done marks of `seqs`, deleting the closed files left without unfinished
+    /// records.
+    fn mark(&self, state: &mut State, seqs: &[u64]) -> io::Result<()> {
+        for &seq in seqs {
+            let mut payload = vec![DONE];
+            payload.extend_from_slice(&seq.to_le_bytes());
+            self.write_frame(state, &payload)?;
+            let Some(number) = state.record_file.remove(&seq) else {
+                continue;
+            };
+            let left = state
+                .unfinished
+                .get_mut(&number)
+                .expect("a file with records");
+            *left -= 1;
+            if *left == 0 && number != state.number {
+                state.unfinished.remove(&number);
+                fs::remove_file(self.dir.join(number.to_string()))?;
+            }
         }
         Ok(())
     }
 
-    /// At a clean stop: deletes the journal file when every record in it is done, so that a
-    /// stopped directory with a journal file is one that a crash left.
+    /// At a clean stop: marks the records waiting for a sync done (after one), and deletes the
+    /// journal file when every record in it is done, so that a stopped directory with a
+    /// journal file is one that a crash left.
     pub fn close(&self) {
-        let state = self.state.lock();
+        let mut state = self.state.lock();
+        let applied = std::mem::take(&mut state.applied);
+        let synced = match applied.is_empty() {
+            true => Ok(()),
+            false => rustix::fs::syncfs(&*state.file).map_err(io::Error::from),
+        };
+        if let Err(e) = synced.and_then(|()| self.mark(&mut state, &applied)) {
+            tracing::warn!("could not mark journal records done: {e}");
+        }
         if state.unfinished.values().all(|&left| left == 0) {
             let _ = fs::remove_file(self.dir.join(state.number.to_string()));
         }
@@ -258,9 +287,10 @@ impl Journal {
         Ok(())
     }
 
-    /// Waits until the records before `upto` are on stable storage: one caller flushes for
-    /// all those waiting (group commit).
-    fn flush<'a>(
+    /// Waits until the records before `upto` are on stable storage: one caller syncs the
+    /// filesystem for all those waiting (group commit), then marks done the records that were
+    /// applied before the sync began.
+    fn sync<'a>(
         &'a self,
         mut state: parking_lot::MutexGuard<'a, State>,
         upto: u64,
@@ -275,12 +305,17 @@ impl Journal {
             }
             state.syncing = true;
             let (file, target) = (state.file.clone(), state.appended);
+            let applied = std::mem::take(&mut state.applied);
             drop(state);
-            let result = file.sync_data();
+            let result = rustix::fs::syncfs(&*file).map_err(io::Error::from);
             state = self.state.lock();
             state.syncing = false;
-            if result.is_ok() {
+            let result = result.and_then(|()| {
                 state.synced = state.synced.max(target);
+                self.mark(&mut state, &applied)
+            });
+            if result.is_err() {
+                state.applied.extend(applied);
             }
             self.flushed.notify_all();
             result?;
@@ -315,7 +350,79 @@ fn read(root: &Path) -> io::Result<(Vec<(u64, PathBuf)>, BTreeMap<u64, Vec<Step>
     for (_, path) in &files {
         read_file(path, root, &mut records)?;
     }
-    Ok((files, records))
+    Ok((files, still_to_redo(records, root)))
+}
+
+/// The unfinished records that may not have been applied in full: those that no later
+/// unfinished record touches. A later record on the same key (or database) began after this
+/// one was applied, as it waited for the key's lock; the record only lacks its mark because
+/// its changes were waiting for a sync (`--fsync always`). Redoing it could undo what the later
+/// one did, so it is dropped.
+fn still_to_redo(records: BTreeMap<u64, Vec<Step>>, root: &Path) -> BTreeMap<u64, Vec<Step>> {
+    let mut later = Touched::default();
+    let mut kept = BTreeMap::new();
+    for (seq, steps) in records.into_iter().rev() {
+        let touched = Touched::by(&steps, root);
+        if !touched.meets(&later) {
+            kept.insert(seq, steps);
+        }
+        later.add(touched);
+    }
+    kept
+}
+
+/// The keys (by directory) and whole databases a set of steps touches.
+#[derive(Default)]
+struct Touched {
+    keys: HashSet<PathBuf>,
+    /// Databases with any key touched.
+    dbs: HashSet<usize>,
+    /// Databases flushed or swapped.
+    whole_dbs: HashSet<usize>,
+}
+
+impl Touched {
+    fn by(steps: &[Step], root: &Path) -> Touched {
+        let mut touched = Touched::default();
+        let mut key_at = |path: &Path| {
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            let key: PathBuf = rel.components().take(3).collect();
+            if let Some(db) = key.iter().next().and_then(|d| d.to_str()?.parse().ok()) {
+                touched.dbs.insert(db);
+            }
+            touched.keys.insert(key);
+        };
+        for step in steps {
+            match step {
+                Step::FlushDb { db, .. } => {
+                    touched.whole_dbs.insert(*db);
+                }
+                Step::SwapDbs { a, b, .. } => touched.whole_dbs.extend([*a, *b]),
+                Step::Marker { key, .. } => key_at(key.dir()),
+                Step::MoveKey { from, to, .. } => {
+                    key_at(from.dir());
+                    key_at(to.dir());
+                }
+                Step::Install { dest: path, .. }
+                | Step::Patch { dest: path, .. }
+                | Step::Remove { path, .. } => key_at(path),
+            }
+        }
+        touched
+    }
+
+    fn meets(&self, other: &Touched) -> bool {
+        self.keys.iter().any(|k| other.keys.contains(k))
+            || self.dbs.iter().any(|db| other.whole_dbs.contains(db))
+            || self.whole_dbs.iter().any(|db| other.dbs.contains(db))
+            || self.whole_dbs.iter().any(|db| other.whole_dbs.contains(db))
+    }
+
+    fn add(&mut self, other: Touched) {
+        self.keys.extend(other.keys);
+        self.dbs.extend(other.dbs);
+        self.whole_dbs.extend(other.whole_dbs);
+    }
 }
 
 /// A new journal file, its blocks reserved up front: on a full disk, a record may fail to be

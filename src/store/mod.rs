@@ -241,7 +241,7 @@ impl Store {
             );
         }
         for steps in unfinished {
-            self.apply(&steps, false)?;
+            self.apply(&steps)?;
         }
         self.sync()?;
         self.journal.forget(old_journal)?;
@@ -315,9 +315,6 @@ impl Store {
         self.trash.discard(&dir)?;
         fs::create_dir(&dir)?;
         self.expiry.reset(db);
-        if self.fsync == Fsync::Always {
-            files::sync_dir(&self.root)?;
-        }
         Ok(())
     }
 
@@ -333,9 +330,6 @@ impl Store {
         self.cache.forget_db(a);
         self.cache.forget_db(b);
         self.expiry.swap(a, b);
-        if self.fsync == Fsync::Always {
-            files::sync_dir(&self.root)?;
-        }
         Ok(())
     }
 
