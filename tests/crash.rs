@@ -1,6 +1,7 @@
 //! Crash tests: clients write while the server is killed with SIGKILL at random moments; after
 //! each restart every acknowledged write is there, no value is torn, no multi-key or
-//! multi-file command is half applied, and `dredis check` finds nothing.
+//! multi-file command, MULTI/EXEC or script is half applied, and `dredis check` finds
+//! nothing.
 //!
 //! The suite runs a few kills per fsync policy; `scripts/crash-test` runs many
 //! (`CRASH_KILLS`, `CRASH_POLICIES`).
@@ -20,11 +21,27 @@ const WORKERS: usize = 4;
 const MEMBERS: usize = 10;
 /// The length of each piece APPEND adds: `<` + 8 digits + `>`.
 const PIECE: usize = 10;
+/// The kinds of writes, taken in turn.
+const KINDS: i64 = 12;
+
+/// A script of five writes to four keys: a counter, a copy of it, a list that grows by it, and
+/// a key deleted and made again.
+const SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
+    redis.call('SET', KEYS[2], n) \
+    redis.call('RPUSH', KEYS[3], n) \
+    redis.call('DEL', KEYS[4]) \
+    redis.call('SET', KEYS[4], n) \
+    return n";
 
 /// What one client was told succeeded (the operations it counts are numbered 1, 2, ...).
 #[derive(Default, Clone, Debug)]
 struct Acked {
     incr: i64,
+    set: i64,
+    sadds: usize,
+    /// MULTI/EXEC and script runs.
+    multis: i64,
+    scripts: i64,
     mset: i64,
     hset: i64,
     zadd: i64,
@@ -68,19 +85,47 @@ fn work(
         }
         let result: redis::RedisResult<()> = (|| {
             let mut a = acked.lock().unwrap().clone();
-            match i % 8 {
+            match i % KINDS {
                 0 => a.incr = con.incr(k("ctr"), 1)?,
+                8 => {
+                    con.set::<_, _, ()>(k("s"), i)?;
+                    a.set = i;
+                }
+                9 => {
+                    con.sadd::<_, _, ()>(k("sadd"), i)?;
+                    a.sadds += 1;
+                }
+                10 => {
+                    // Two counters, a string that grows, a set: one more of each, or none.
+                    let piece = format!("<{:08}>", a.multis + 1);
+                    redis::pipe()
+                        .atomic()
+                        .incr(k("ta"), 1)
+                        .incr(k("tb"), 1)
+                        .append(k("tap"), piece)
+                        .sadd(k("ts"), i)
+                        .query::<()>(&mut con)?;
+                    a.multis += 1;
+                }
+                11 => {
+                    let keys = [k("ea"), k("eb"), k("el"), k("ed")];
+                    a.scripts = redis::cmd("EVAL")
+                        .arg(SCRIPT)
+                        .arg(keys.len())
+                        .arg(&keys)
+                        .query(&mut con)?;
+                }
                 1 => {
                     con.mset::<_, _, ()>(&[(k("mx"), i), (k("my"), i)])?;
                     a.mset = i;
                 }
                 2 => {
-                    let (from, to) = if (i / 8) % 2 == 0 {
+                    let (from, to) = if (i / KINDS) % 2 == 0 {
                         ("sa", "sb")
                     } else {
                         ("sb", "sa")
                     };
-                    let member = &members[(i as usize / 16) % MEMBERS];
+                    let member = &members[(i / (2 * KINDS)) as usize % MEMBERS];
                     redis::cmd("SMOVE")
                         .arg(k(from))
                         .arg(k(to))
@@ -109,10 +154,11 @@ fn work(
                     con.lpush::<_, _, ()>(k("l"), a.pushes + 1)?;
                     a.pushes += 1;
                 }
-                _ => {
+                7 => {
                     con.zadd_multiple::<_, _, _, ()>(k("z"), &[(i, "z1"), (i, "z2")])?;
                     a.zadd = i;
                 }
+                _ => unreachable!(),
             }
             a.total += 1;
             *acked.lock().unwrap() = a;
@@ -199,13 +245,50 @@ fn verify(con: &mut redis::Connection, round: usize, worker: usize, a: &Acked) {
     let z2: Option<i64> = con.zscore(k("z"), "z2").unwrap();
     assert_eq!(z1, z2, "ZADD half applied; {who}");
     assert!(z1.unwrap_or(0) >= a.zadd, "ZADD lost: {z1:?}; {who}");
+
+    let s: Option<i64> = con.get(k("s")).unwrap();
+    assert!(s.unwrap_or(0) >= a.set, "SET lost: {s:?}; {who}");
+
+    let sadds: usize = con.scard(k("sadd")).unwrap();
+    assert!(
+        sadds == a.sadds || sadds == a.sadds + 1,
+        "SADD: {sadds} members; {who}"
+    );
+
+    let ta: Option<i64> = con.get(k("ta")).unwrap();
+    let ta = ta.unwrap_or(0);
+    let tb: Option<i64> = con.get(k("tb")).unwrap();
+    let tap: Vec<u8> = con.get(k("tap")).unwrap();
+    let ts: i64 = con.scard(k("ts")).unwrap();
+    let parts = [tb.unwrap_or(0), (tap.len() / PIECE) as i64, ts];
+    assert_eq!(
+        parts, [ta; 3],
+        "MULTI/EXEC half applied: {ta} {parts:?}; {who}"
+    );
+    assert_eq!(tap.len() % PIECE, 0, "MULTI/EXEC's APPEND torn; {who}");
+    assert!(
+        ta == a.multis || ta == a.multis + 1,
+        "MULTI/EXEC: {ta} applied; {who}"
+    );
+
+    let ea: Option<i64> = con.get(k("ea")).unwrap();
+    let ea = ea.unwrap_or(0);
+    let (eb, ed): (Option<i64>, Option<i64>) =
+        (con.get(k("eb")).unwrap(), con.get(k("ed")).unwrap());
+    let el: i64 = con.llen(k("el")).unwrap();
+    let parts = [eb.unwrap_or(0), el, ed.unwrap_or(0)];
+    assert_eq!(parts, [ea; 3], "EVAL half applied: {ea} {parts:?}; {who}");
+    assert!(
+        ea == a.scripts || ea == a.scripts + 1,
+        "EVAL: {ea} applied; {who}"
+    );
 }
 
 /// `kills` rounds: clients write, the server is killed after a random time, restarted, and
 /// every client's keys are checked.
 fn crash_rounds(fsync: &str, kills: usize) {
     let mut server = Server::start_with(&["--fsync", fsync]);
-    let (mut checked, mut redone) = (0, 0);
+    let (mut checked, mut redone, mut undone) = (0, 0, 0);
     for round in 0..kills {
         let stop = Arc::new(AtomicBool::new(false));
         let acked: Vec<_> = (0..WORKERS)
@@ -224,7 +307,9 @@ fn crash_rounds(fsync: &str, kills: usize) {
             worker.join().unwrap();
         }
         server.restart();
-        redone += server.log().contains("a crash interrupted") as usize;
+        let log = server.log();
+        redone += log.contains("redoing") as usize;
+        undone += log.contains("undoing a transaction") as usize;
         let mut con = server.con();
         for (w, acked) in acked.iter().enumerate() {
             let acked = acked.lock().unwrap();
@@ -247,7 +332,7 @@ fn crash_rounds(fsync: &str, kills: usize) {
     }
     eprintln!(
         "--fsync {fsync}: {kills} kills survived, {checked} acknowledged writes checked, \
-         {redone} start-ups redid interrupted commits"
+         {redone} start-ups redid interrupted commits, {undone} undid interrupted transactions"
     );
 }
 

@@ -620,10 +620,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     // Before the handler runs, as in Redis: CLIENT LIST/INFO show `cmd=client|list`.
     session.client.note_command(full_name);
     let started = Instant::now();
+    let batch = Batch::new(store, mode).in_transaction(session.transaction);
     let mut ctx = Ctx {
         server,
         session,
-        batch: Batch::new(store, mode),
+        batch,
         block_on: None,
     };
     let result = (command.handler)(&mut ctx, &mut args);

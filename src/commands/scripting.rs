@@ -46,7 +46,10 @@ fn run(ctx: &mut Ctx, target: Target, args: &mut Args, read_only: bool) -> Resul
         args,
         read_only,
     };
-    ctx.server.scripting.run(ctx.server, ctx.session, call)
+    let server = ctx.server;
+    super::transactions::atomically(server, ctx.session, |session| {
+        server.scripting.run(server, session, call)
+    })
 }
 
 /// Whether the command is the read-only form (EVAL_RO, EVALSHA_RO, FCALL_RO), which refuses

@@ -6,11 +6,14 @@
 //! the queued ones; each runs through the ordinary dispatcher with its own batch, so its reply
 //! or error is exactly what it would be on its own. WATCH makes EXEC answer nil, running
 //! nothing, when a watched key changed in between (see [`crate::store::watch`]).
+//!
+//! EXEC and scripts run [`atomically`]: their commands commit one by one, in one transaction
+//! of the store, which a crash before its end undoes as a whole.
 
 use super::{run, Args, Command, Ctx, Flag::*, Outcome, Thread, ALL_KEYS, NO_KEYS};
 use crate::error::{Error, Result};
 use crate::protocol::{Arg, Reply};
-use crate::server::Session;
+use crate::server::{Server, Session};
 
 /// The state of a connection between MULTI and EXEC.
 #[derive(Default)]
@@ -77,16 +80,42 @@ fn exec(ctx: &mut Ctx, _: &mut Args) -> Result<Reply> {
     if changed? {
         return Ok(Reply::NilArray);
     }
-    ctx.session.in_transaction = true;
-    let mut replies = Vec::with_capacity(transaction.queued.len());
-    for argv in transaction.queued {
-        let Outcome::Reply(reply) = run(ctx.server, ctx.session, argv, Thread::Disk) else {
-            unreachable!("a disk thread runs everything")
-        };
-        replies.push(reply);
-    }
-    ctx.session.in_transaction = false;
+    let server = ctx.server;
+    let replies = atomically(server, ctx.session, |session| {
+        session.in_transaction = true;
+        let mut replies = Vec::with_capacity(transaction.queued.len());
+        for argv in transaction.queued {
+            let Outcome::Reply(reply) = run(server, session, argv, Thread::Disk) else {
+                unreachable!("a disk thread runs everything")
+            };
+            replies.push(reply);
+        }
+        session.in_transaction = false;
+        replies
+    });
     Ok(Reply::Array(replies))
+}
+
+/// Runs `work` in one transaction of the store: a crash before it returns undoes every
+/// commit made in it. Inside a transaction already (a script run by EXEC), it is part of
+/// that one.
+pub fn atomically<T>(
+    server: &Server,
+    session: &mut Session,
+    work: impl FnOnce(&mut Session) -> T,
+) -> T {
+    if session.transaction.is_some() {
+        return work(session);
+    }
+    let transaction = server.store.begin();
+    session.transaction = Some(transaction);
+    let done = work(session);
+    session.transaction = None;
+    if let Err(e) = server.store.end(transaction) {
+        // Applied and answered: only a crash before the end mark is written undoes it.
+        tracing::warn!("could not end a transaction in the journal: {e}");
+    }
+    done
 }
 
 /// DISCARD: drop the queued commands and leave MULTI.

@@ -139,6 +139,9 @@ pub struct Session {
     /// True while EXEC runs the queued commands: they take no key locks (EXEC holds them
     /// all) and never block.
     pub in_transaction: bool,
+    /// The store transaction that EXEC or a script runs in (see
+    /// [`crate::commands::transactions::atomically`]).
+    pub transaction: Option<u64>,
     /// True while a script's redis.call runs a command (with `in_transaction` set too):
     /// replies stay in memory, for the script to read.
     pub in_script: bool,
@@ -198,6 +201,7 @@ impl Session {
             close: None,
             multi: None,
             in_transaction: false,
+            transaction: None,
             in_script: false,
             watched: WatchSet::new(server.store.watches.clone()),
             subscriptions: Subscriptions::new(server.pubsub.clone(), client.clone()),

@@ -35,7 +35,7 @@ const CONCURRENCY: usize = 8;
 const LARGE_AT_ONCE: usize = 2;
 const PARTS_IN_FLIGHT: usize = 2;
 /// Entries of the top of a data directory that are never part of a snapshot.
-const NOT_DATA: [&str; 5] = ["LOCK", "tmp", "trash", "journal", "recovering"];
+const NOT_DATA: [&str; 6] = ["LOCK", "tmp", "trash", "journal", "recovering", "undo"];
 
 /// What a snapshot did.
 #[derive(Debug)]

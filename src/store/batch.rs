@@ -33,7 +33,7 @@ use tempfile::TempPath;
 
 use super::cache::Change;
 use super::files::{with_parent, SMALL_FILE};
-use super::journal::{inode, is_inode, Staged, Step};
+use super::journal::{self, inode, is_inode, Staged, Step};
 use super::layout::{encode_name, Encoded};
 use super::meta::{now_ms, Meta, Type};
 use super::watch;
@@ -327,6 +327,8 @@ pub struct Batch<'s> {
     /// Keys made (or remade) by [`Batch::create`], or that a rename or copy gave a value, with
     /// their type: clients blocked on such a key may now be served (see `server::blocking`).
     created: Vec<(KeyId, Type)>,
+    /// The transaction this batch commits in, if any (see [`Store::begin`]).
+    transaction: Option<u64>,
 }
 
 impl<'s> Batch<'s> {
@@ -339,7 +341,15 @@ impl<'s> Batch<'s> {
             swapped: Vec::new(),
             ttl: HashMap::new(),
             created: Vec::new(),
+            transaction: None,
         }
+    }
+
+    /// Makes the batch commit as part of a transaction: until the transaction ends, a crash
+    /// undoes it with the transaction's other commits (see [`super::journal`]).
+    pub fn in_transaction(mut self, transaction: Option<u64>) -> Self {
+        self.transaction = transaction;
+        self
     }
 
     /// Fails when the batch may not touch the disk (see [`Mode::CacheOnly`]).
@@ -881,7 +891,9 @@ impl<'s> Batch<'s> {
             true => Ok(None),
             false => Ok(Some((
                 notes,
-                store.journal.append(&steps, &store.root, always)?,
+                store
+                    .journal
+                    .append(&steps, &store.root, always, self.transaction)?,
             ))),
         });
         let (notes, ticket) = match journaled {
@@ -901,10 +913,11 @@ impl<'s> Batch<'s> {
                 return Err(e);
             }
         };
-        let applied = store.apply(&steps);
-        if always {
-            store.journal.done_after_sync(ticket);
-        } else if let Err(e) = store.journal.done(ticket) {
+        let kept = self
+            .transaction
+            .map(|t| journal::kept(&store.root, t, ticket.seq()));
+        let applied = store.apply(&steps, kept.as_deref());
+        if let Err(e) = store.journal.applied(ticket, always) {
             // The commit is applied: a start-up would find it applied already.
             tracing::warn!("could not mark a journal record done: {e}");
         }
@@ -1072,17 +1085,22 @@ fn plan_file(store: &Store, dest: PathBuf, change: FileChange) -> io::Result<(St
 
 impl Store {
     /// Applies a journal record's steps (durable at the next sync: see [`super::journal`]).
-    /// Also what start-up uses to redo a record that a crash interrupted.
-    pub(super) fn apply(&self, steps: &[Step]) -> io::Result<()> {
-        steps.iter().try_for_each(|step| self.apply_step(step))
+    /// Also what start-up uses to redo a record that a crash interrupted. In a transaction,
+    /// what step `n` replaces or removes is kept at `kept/<n>`, for [`Store::undo`].
+    pub(super) fn apply(&self, steps: &[Step], kept: Option<&Path>) -> io::Result<()> {
+        for (n, step) in steps.iter().enumerate() {
+            self.apply_step(step, kept.map(|k| k.join(n.to_string())).as_deref())?;
+        }
+        Ok(())
     }
 
     /// Applies one step; a step found applied already is skipped (see [`super::journal`]).
-    fn apply_step(&self, step: &Step) -> io::Result<()> {
+    fn apply_step(&self, step: &Step, keep: Option<&Path>) -> io::Result<()> {
+        let keep_aside = |path: &Path| keep.map_or(Ok(()), |keep| keep_aside(path, keep));
         match step {
             Step::FlushDb { db, ino } => {
                 if is_inode(&self.db_dir(*db), *ino)? {
-                    self.flush_db_dir(*db)?;
+                    self.flush_db_dir(*db, keep)?;
                 }
             }
             Step::SwapDbs { a, b, ino } => {
@@ -1094,6 +1112,7 @@ impl Store {
             Step::Marker { key, set: false } => self.expiry.unmark(self, key)?,
             Step::MoveKey { from, to, ino } => {
                 if is_inode(&self.root.join(&from.dir), *ino)? {
+                    keep_aside(&self.root.join(&to.dir))?;
                     move_key_dir(self, from, to)?;
                 }
             }
@@ -1104,6 +1123,7 @@ impl Store {
                 dir,
             } => {
                 if is_inode(staged.path(), *ino)? {
+                    keep_aside(dest)?;
                     match (staged, dir) {
                         (Staged::Path(dir), true) => install_dir(dir, dest, self)?,
                         (Staged::Path(file), false) => self.staging.install(file, dest)?,
@@ -1120,8 +1140,19 @@ impl Store {
                 ranges,
                 apply,
             } => {
+                if let Some(keep) = keep {
+                    // A second link: `patch` then writes a copy, leaving the kept file as it was.
+                    match with_parent(keep, || fs::hard_link(dest, keep)) {
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            File::create(absent(keep))?;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                        other => other?,
+                    }
+                }
                 patch(self, dest, ranges, *apply)?;
             }
+            Step::Remove { path, .. } if keep.is_some() => keep_aside(path)?,
             Step::Remove { path, dir: true } => self.trash.discard(path)?,
             Step::Remove { path, dir: false } => match fs::remove_file(path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -1130,6 +1161,71 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Undoes a record of a transaction that never ended, last step first, from what its
+    /// steps kept under `kept` (start-up). Every step can be undone again: what was kept is
+    /// put back only while it is still kept, and what a step put in place is removed only
+    /// while it is still the inode the step recorded. Returns the keys whose expiry marker
+    /// the record changed, to be set right once the whole transaction is undone.
+    pub(super) fn undo(&self, steps: &[Step], kept: &Path) -> io::Result<Vec<KeyId>> {
+        let mut markers = Vec::new();
+        for (n, step) in steps.iter().enumerate().rev() {
+            let keep = kept.join(n.to_string());
+            let put_back = |dest: &Path| match fs::symlink_metadata(&keep) {
+                Ok(_) => install_dir(&keep, dest, self).map(|()| true),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            };
+            match step {
+                Step::FlushDb { db, .. } => {
+                    put_back(&self.db_dir(*db))?;
+                }
+                Step::SwapDbs { a, b, ino } => {
+                    if is_inode(&self.db_dir(*b), *ino)? {
+                        self.swap_db_dirs(*a, *b)?;
+                    }
+                }
+                Step::Marker { key, .. } => markers.push(key.clone()),
+                Step::MoveKey { from, to, ino } => {
+                    if is_inode(&self.root.join(&to.dir), *ino)? {
+                        move_key_dir(self, to, from)?;
+                    }
+                    put_back(&self.root.join(&to.dir))?;
+                }
+                Step::Install { ino, dest, .. } => {
+                    if !put_back(dest)? && is_inode(dest, *ino)? {
+                        self.trash.discard(dest)?;
+                    }
+                }
+                Step::Patch { dest, .. } => {
+                    if !put_back(dest)? && absent(&keep).exists() {
+                        self.trash.discard(dest)?;
+                    }
+                }
+                Step::Remove { path, .. } => {
+                    put_back(path)?;
+                }
+            }
+        }
+        Ok(markers)
+    }
+}
+
+/// In a transaction, moves what `path` holds (if anything) to `keep` before a step replaces
+/// or removes it; a step applied again finds it kept already.
+pub(super) fn keep_aside(path: &Path, keep: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(keep).is_ok() {
+        return Ok(());
+    }
+    match with_parent(keep, || fs::rename(path, keep)) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Next to a kept file: the file a patch created did not exist before.
+fn absent(keep: &Path) -> PathBuf {
+    keep.with_extension("absent")
 }
 
 impl Batch<'_> {
@@ -1435,14 +1531,29 @@ mod tests {
     /// A commit interrupted after its record was journaled, with only its first `applied`
     /// steps done: the data directory as a crash at that point leaves it.
     fn interrupted(store: &Store, build: impl FnOnce(&mut Batch), applied: usize) {
-        let mut batch = store.batch();
+        interrupted_in(store, None, build, applied)
+    }
+
+    /// The same, for a commit in a transaction.
+    fn interrupted_in(
+        store: &Store,
+        transaction: Option<u64>,
+        build: impl FnOnce(&mut Batch),
+        applied: usize,
+    ) {
+        let mut batch = store.batch().in_transaction(transaction);
         build(&mut batch);
         let mut steps = Vec::new();
         batch.plan(&mut steps).unwrap();
         // Never marked done: the crash comes first.
-        let _unfinished = store.journal.append(&steps, &store.root, false).unwrap();
-        for step in &steps[..applied.min(steps.len())] {
-            store.apply_step(step).unwrap();
+        let ticket = store
+            .journal
+            .append(&steps, &store.root, false, transaction)
+            .unwrap();
+        let kept = transaction.map(|t| journal::kept(&store.root, t, ticket.seq()));
+        for (n, step) in steps[..applied.min(steps.len())].iter().enumerate() {
+            let keep = kept.as_ref().map(|k| k.join(n.to_string()));
+            store.apply_step(step, keep.as_deref()).unwrap();
         }
     }
 
@@ -1520,6 +1631,98 @@ mod tests {
         let store = reopen(&dir, store);
         assert_eq!(value(&store, &a).as_deref(), Some(&b"new"[..]));
         assert_eq!(value(&store, &b).as_deref(), Some(&b"new b"[..]));
+    }
+
+    #[test]
+    fn start_up_undoes_a_transaction_that_a_crash_interrupted() {
+        let [a, b, c, d, e, f] =
+            ["a", "b", "c", "d", "e", "f"].map(|k| KeyId::new(0, Bytes::from(k)));
+        let in_db1 = KeyId::new(1, Bytes::from("one"));
+        for applied in [0, 1, 2, usize::MAX] {
+            let (dir, store) = store();
+            for (id, value) in [(&a, "old a"), (&c, "old c"), (&d, "old d"), (&f, "old f")] {
+                key_with(&store, id, value.as_bytes());
+            }
+            key_with(&store, &in_db1, b"in 1");
+            let transaction = store.begin();
+            let commit = |build: &dyn Fn(&mut Batch)| {
+                let mut batch = store.batch().in_transaction(Some(transaction));
+                build(&mut batch);
+                batch.commit().unwrap();
+            };
+            commit(&|batch| batch.write(&a, "value", bytes(b"new a")).unwrap());
+            commit(&|batch| {
+                batch.create(&b, &Meta::new(Type::String)).unwrap();
+                batch.write(&b, "value", bytes(b"new b")).unwrap();
+            });
+            commit(&|batch| batch.delete(&c));
+            commit(&|batch| {
+                batch.rename(&d, &e).unwrap();
+                batch.delete(&d);
+            });
+            commit(&|batch| {
+                let mut meta = batch.meta(&a).unwrap().unwrap();
+                meta.expire_at_ms = Some(now_ms() + 100_000);
+                batch.set_meta(&a, &meta).unwrap();
+            });
+            commit(&|batch| {
+                let more = bytes(b" and more");
+                batch
+                    .write_range(&f, "value", 5, more, Apply::InPlace)
+                    .unwrap();
+            });
+            commit(&|batch| {
+                batch.flush_db(1);
+                batch.swap_dbs(0, 1);
+            });
+            assert_eq!(
+                value(&store, &KeyId::new(1, Bytes::from("f"))).as_deref(),
+                Some(&b"old f and more"[..])
+            );
+            // The last commit is cut short by the crash.
+            let last = |batch: &mut Batch| {
+                batch.delete(&KeyId::new(1, Bytes::from("a")));
+                let other = KeyId::new(0, Bytes::from("z"));
+                batch.create(&other, &Meta::new(Type::String)).unwrap();
+            };
+            interrupted_in(&store, Some(transaction), last, applied);
+            let store = reopen(&dir, store);
+            for (id, old) in [
+                (&a, "old a"),
+                (&c, "old c"),
+                (&d, "old d"),
+                (&f, "old f"),
+                (&in_db1, "in 1"),
+            ] {
+                assert_eq!(
+                    value(&store, id).as_deref(),
+                    Some(old.as_bytes()),
+                    "{applied}"
+                );
+            }
+            assert_eq!(value(&store, &b), None);
+            assert_eq!(value(&store, &e), None);
+            assert_eq!(store.batch().meta(&a).unwrap().unwrap().expire_at_ms, None);
+            assert_eq!(store.expiry.count(0), 0, "{applied}");
+            assert!(!dir.path().join("undo").exists());
+            drop(store);
+            let report = super::super::check::check(dir.path(), false).unwrap();
+            assert_eq!(report.problems, Vec::<String>::new(), "{applied}");
+        }
+    }
+
+    #[test]
+    fn an_ended_transaction_stays() {
+        let (dir, store) = store();
+        let a = KeyId::new(0, Bytes::from("a"));
+        key_with(&store, &a, b"old");
+        let transaction = store.begin();
+        let mut batch = store.batch().in_transaction(Some(transaction));
+        batch.write(&a, "value", bytes(b"new")).unwrap();
+        batch.commit().unwrap();
+        store.end(transaction).unwrap();
+        let store = reopen(&dir, store);
+        assert_eq!(value(&store, &a).as_deref(), Some(&b"new"[..]));
     }
 
     #[test]

@@ -75,18 +75,23 @@ pub struct Expiry {
 impl Expiry {
     /// The index of the databases under `root`: counts the markers already there.
     pub(super) fn open(root: &Path, databases: usize) -> io::Result<Expiry> {
-        let mut counts = Vec::with_capacity(databases);
-        for db in 0..databases {
-            counts.push(AtomicU64::new(count_markers(
-                &root.join(db.to_string()).join(DIR),
-            )?));
-        }
-        Ok(Expiry {
-            counts,
+        let expiry = Expiry {
+            counts: (0..databases).map(|_| AtomicU64::new(0)).collect(),
             active: AtomicBool::new(true),
             stop: AtomicBool::new(false),
             running: Mutex::new(()),
-        })
+        };
+        expiry.recount(root)?;
+        Ok(expiry)
+    }
+
+    /// Counts the markers of every database again (start-up, after undoing a transaction).
+    pub(super) fn recount(&self, root: &Path) -> io::Result<()> {
+        for (db, count) in self.counts.iter().enumerate() {
+            let markers = count_markers(&root.join(db.to_string()).join(DIR))?;
+            count.store(markers, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// The number of keys with an expiry in database `db` (stale markers included).

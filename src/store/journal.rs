@@ -14,10 +14,19 @@
 //! record without a mark touches keys that no later record touched (its keys stay locked
 //! until the mark is written), so redoing it never undoes a later commit.
 //!
+//! A transaction (MULTI/EXEC, a script) commits each command on its own, as the next command
+//! reads what the previous one wrote; its records carry the transaction's number, and what
+//! their steps replace or remove is kept under `undo/<transaction>/<record>/<step>` instead
+//! of going to the trash. Its end is a mark of its own, after which its records are done.
+//! Start-up undoes, last step first, the records of a transaction without an end mark: so a
+//! transaction is all or nothing across a crash too.
+//!
 //! A file of `journal/` is a sequence of frames: `u32 length, u32 CRC-32, payload`, little
 //! endian; a torn frame at the end (a crash while appending) ends the file. A payload is a
-//! record (`1, u64 sequence, u32 step count, steps`) or a mark (`2, u64 sequence`). A new
-//! file is started past 16 MiB; an old one is deleted once its records are all done.
+//! record (`1, u64 sequence, u32 step count, steps`), a record of a transaction
+//! (`3, u64 sequence, u64 transaction, u32 step count, steps`), a done mark (`2, u64
+//! sequence`) or a transaction's end mark (`4, u64 transaction`). A new file is started past
+//! 16 MiB; an old one is deleted once its records are all done.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
@@ -37,6 +46,8 @@ use crate::protocol::SpilledArg;
 pub const DIR: &str = "journal";
 /// Where start-up keeps the `tmp/` of the crashed run while it redoes unfinished records.
 pub const RECOVERING: &str = "recovering";
+/// Where transactions keep what their steps replace (see the module's documentation).
+pub const UNDO: &str = "undo";
 
 /// A journal file is closed past this size.
 const FILE_LIMIT: u64 = 16 << 20;
@@ -44,6 +55,8 @@ const FILE_LIMIT: u64 = 16 << 20;
 const RESERVE: u64 = 1 << 20;
 const RECORD: u8 = 1;
 const DONE: u8 = 2;
+const TRANSACTION_RECORD: u8 = 3;
+const TRANSACTION_END: u8 = 4;
 
 /// One change a commit makes visible. Paths are absolute; a record stores them relative to
 /// the data directory.
@@ -130,25 +143,70 @@ struct State {
     unfinished: BTreeMap<u64, usize>,
     /// The file each unfinished record is in.
     record_file: HashMap<u64, u64>,
+    /// The records of each open transaction, marked done at its end.
+    transactions: HashMap<u64, Vec<u64>>,
+    /// Transactions whose end mark could not be written (a full disk), with their records: no
+    /// record is appended before their marks are, as a start-up would undo them after it.
+    unended: Vec<(u64, Vec<u64>)>,
 }
 
-/// A record appended and not done yet: [`Journal::done`] takes it back.
+/// A record appended and not done yet: [`Journal::applied`] takes it back.
 #[must_use]
 pub struct Ticket {
     seq: u64,
+}
+
+impl Ticket {
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// What start-up must do with the records a crash left unfinished.
+#[derive(Default)]
+pub struct Unfinished {
+    /// Records to redo, in order.
+    pub redo: Vec<Vec<Step>>,
+    /// Transactions without an end mark, each with its records (sequence, steps) in order,
+    /// to undo last first.
+    pub undo: Vec<(u64, Vec<Record>)>,
+}
+
+/// A record read back: its sequence number and steps.
+pub type Record = (u64, Vec<Step>);
+
+/// Journal files by number.
+type Files = Vec<(u64, PathBuf)>;
+
+impl Unfinished {
+    pub fn len(&self) -> usize {
+        self.redo.len()
+            + self
+                .undo
+                .iter()
+                .map(|(_, records)| records.len())
+                .sum::<usize>()
+    }
+}
+
+/// Where the steps of record `seq` of transaction `transaction` keep what they replace (step
+/// `n` in `<n>` inside).
+pub fn kept(root: &Path, transaction: u64, seq: u64) -> PathBuf {
+    root.join(UNDO)
+        .join(transaction.to_string())
+        .join(seq.to_string())
 }
 
 impl Journal {
     /// Opens `root/journal`: returns the journal, writing to a new file, and the steps of the
     /// records that the files there hold without a mark, in order, to be redone. Paths under
     /// `tmp/` in them are read as under `recovering/`.
-    pub fn open(root: &Path) -> io::Result<(Journal, Vec<Vec<Step>>, Vec<PathBuf>)> {
+    pub fn open(root: &Path) -> io::Result<(Journal, Unfinished, Vec<PathBuf>)> {
         let dir = root.join(DIR);
         fs::create_dir_all(&dir)?;
-        let (old, records) = read(root)?;
+        let (old, unfinished, next_seq) = read(root)?;
         let number = old.last().map_or(0, |(n, _)| n + 1);
         let file = create_file(&dir, number)?;
-        let next_seq = records.keys().next_back().map_or(0, |s| s + 1);
         let journal = Journal {
             dir,
             state: Mutex::new(State {
@@ -162,10 +220,11 @@ impl Journal {
                 applied: Vec::new(),
                 unfinished: BTreeMap::new(),
                 record_file: HashMap::new(),
+                transactions: HashMap::new(),
+                unended: Vec::new(),
             }),
             flushed: Condvar::new(),
         };
-        let unfinished = records.into_values().collect();
         Ok((
             journal,
             unfinished,
@@ -176,15 +235,27 @@ impl Journal {
     /// Appends a record of `steps`; with `durable`, returns once the record, the content it
     /// names and every change applied before it are on stable storage: one sync of the
     /// filesystem, shared by every commit that appended meanwhile (group commit).
-    pub fn append(&self, steps: &[Step], root: &Path, durable: bool) -> io::Result<Ticket> {
+    /// A record of a transaction is marked done at the transaction's end.
+    pub fn append(
+        &self,
+        steps: &[Step],
+        root: &Path,
+        durable: bool,
+        transaction: Option<u64>,
+    ) -> io::Result<Ticket> {
         // Encoded outside the lock; only the sequence number is filled in under it.
         let mut payload = vec![RECORD];
         payload.extend_from_slice(&[0; 8]);
+        if let Some(transaction) = transaction {
+            payload[0] = TRANSACTION_RECORD;
+            put_u64(&mut payload, transaction);
+        }
         payload.extend_from_slice(&(steps.len() as u32).to_le_bytes());
         for step in steps {
             encode_step(step, root, &mut payload)?;
         }
         let mut state = self.state.lock();
+        self.end_unended(&mut state, durable)?;
         let seq = state.next_seq;
         payload[1..9].copy_from_slice(&seq.to_le_bytes());
         self.write_frame(&mut state, &payload)?;
@@ -193,24 +264,76 @@ impl Journal {
         let number = state.number;
         *state.unfinished.entry(number).or_default() += 1;
         state.record_file.insert(seq, number);
+        if let Some(transaction) = transaction {
+            state.transactions.entry(transaction).or_default().push(seq);
+        }
         if durable {
             self.sync(state, seq + 1)?;
         }
         Ok(Ticket { seq })
     }
 
-    /// Marks a record done (its changes applied); deletes a closed journal file whose records
-    /// are all done.
-    pub fn done(&self, ticket: Ticket) -> io::Result<()> {
+    /// The record's steps are applied: it is marked done now, or with `after_sync` once they
+    /// are on stable storage, after the next sync (see [`Journal::append`]; until then a crash
+    /// may have lost some of them, and start-up must find the record to redo it). A record of
+    /// a transaction waits for the transaction's end.
+    pub fn applied(&self, ticket: Ticket, after_sync: bool) -> io::Result<()> {
         let mut state = self.state.lock();
-        self.mark(&mut state, &[ticket.seq])
+        if state
+            .transactions
+            .values()
+            .any(|seqs| seqs.contains(&ticket.seq))
+        {
+            return Ok(());
+        }
+        match after_sync {
+            true => state.applied.push(ticket.seq),
+            false => self.mark(&mut state, &[ticket.seq])?,
+        }
+        Ok(())
     }
 
-    /// Marks a record done once its applied changes are on stable storage, that is after the
-    /// next sync (see [`Journal::append`]): until then a crash may have lost some of them, and
-    /// start-up must find the record to redo it.
-    pub fn done_after_sync(&self, ticket: Ticket) {
-        self.state.lock().applied.push(ticket.seq);
+    /// A number for a new transaction (nothing is written before its first record).
+    pub fn begin(&self) -> u64 {
+        let mut state = self.state.lock();
+        state.next_seq += 1;
+        state.next_seq - 1
+    }
+
+    /// Ends a transaction: its end mark is appended (with `durable`, on stable storage before
+    /// this returns, with everything it applied), then its records are marked done. Returns
+    /// whether it had records.
+    pub fn end(&self, transaction: u64, durable: bool) -> io::Result<bool> {
+        let mut state = self.state.lock();
+        let Some(seqs) = state.transactions.remove(&transaction) else {
+            return Ok(false);
+        };
+        state.unended.push((transaction, seqs));
+        self.end_unended(&mut state, durable)?;
+        if durable {
+            let upto = state.appended;
+            self.sync(state, upto)?;
+        }
+        Ok(true)
+    }
+
+    /// Appends the end marks of the transactions waiting for one, then marks their records
+    /// done (with `after_sync`, after the next sync, as [`Journal::applied`]).
+    fn end_unended(&self, state: &mut State, after_sync: bool) -> io::Result<()> {
+        while let Some((transaction, seqs)) = state.unended.first().cloned() {
+            let mut payload = vec![TRANSACTION_END];
+            put_u64(&mut payload, transaction);
+            self.write_frame(state, &payload)?;
+            state.unended.remove(0);
+            // The mark takes a sequence number, so that a group sync knows to cover it.
+            state.next_seq += 1;
+            state.appended = state.next_seq;
+            match after_sync {
+                true => state.applied.extend(seqs),
+                false => self.mark(state, &seqs)?,
+            }
+        }
+        Ok(())
     }
 
     /// Writes the done marks of `seqs`, deleting the closed files left without unfinished
@@ -241,6 +364,9 @@ impl Journal {
     /// journal file is one that a crash left.
     pub fn close(&self) {
         let mut state = self.state.lock();
+        if let Err(e) = self.end_unended(&mut state, true) {
+            tracing::warn!("could not end transactions in the journal: {e}");
+        }
         let applied = std::mem::take(&mut state.applied);
         let synced = match applied.is_empty() {
             true => Ok(()),
@@ -330,10 +456,21 @@ pub fn unfinished(root: &Path) -> io::Result<usize> {
     Ok(read(root)?.1.len())
 }
 
-/// The journal files of `root`, in order, and the records they hold without a mark.
-#[allow(clippy::type_complexity)]
-fn read(root: &Path) -> io::Result<(Vec<(u64, PathBuf)>, BTreeMap<u64, Vec<Step>>)> {
-    let mut files: Vec<(u64, PathBuf)> = Vec::new();
+/// The frames of a data directory's journal files, as read.
+#[derive(Default)]
+struct Frames {
+    /// Records without a done mark: sequence -> (transaction, steps).
+    records: BTreeMap<u64, (Option<u64>, Vec<Step>)>,
+    /// Transactions with an end mark.
+    ended: HashSet<u64>,
+    /// The highest sequence or transaction number seen.
+    last: Option<u64>,
+}
+
+/// The journal files of `root`, in order, what their unfinished records ask for, and the
+/// first sequence number free.
+fn read(root: &Path) -> io::Result<(Files, Unfinished, u64)> {
+    let mut files: Files = Vec::new();
     let entries = match fs::read_dir(root.join(DIR)) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Default::default()),
@@ -346,11 +483,24 @@ fn read(root: &Path) -> io::Result<(Vec<(u64, PathBuf)>, BTreeMap<u64, Vec<Step>
         }
     }
     files.sort();
-    let mut records = BTreeMap::new();
+    let mut frames = Frames::default();
     for (_, path) in &files {
-        read_file(path, root, &mut records)?;
+        read_file(path, root, &mut frames)?;
     }
-    Ok((files, still_to_redo(records, root)))
+    let next_seq = frames.last.map_or(0, |last| last + 1);
+    let mut redo = BTreeMap::new();
+    let mut undo: BTreeMap<u64, Vec<Record>> = BTreeMap::new();
+    for (seq, (transaction, steps)) in frames.records {
+        match transaction.filter(|t| !frames.ended.contains(t)) {
+            Some(open) => undo.entry(open).or_default().push((seq, steps)),
+            None => {
+                redo.insert(seq, steps);
+            }
+        }
+    }
+    let redo = still_to_redo(redo, root).into_values().collect();
+    let undo = undo.into_iter().collect();
+    Ok((files, Unfinished { redo, undo }, next_seq))
 }
 
 /// The unfinished records that may not have been applied in full: those that no later
@@ -441,9 +591,8 @@ fn create_file(dir: &Path, number: u64) -> io::Result<File> {
     Ok(file)
 }
 
-/// Reads the frames of one journal file into `records` (sequence -> steps; done ones
-/// removed), stopping at a torn frame.
-fn read_file(path: &Path, root: &Path, records: &mut BTreeMap<u64, Vec<Step>>) -> io::Result<()> {
+/// Reads the frames of one journal file into `frames`, stopping at a torn frame.
+fn read_file(path: &Path, root: &Path, frames: &mut Frames) -> io::Result<()> {
     let mut data = Vec::new();
     File::open(path)?.read_to_end(&mut data)?;
     let mut at = 0;
@@ -458,17 +607,26 @@ fn read_file(path: &Path, root: &Path, records: &mut BTreeMap<u64, Vec<Step>>) -
         }
         at += 8 + len;
         let mut r = Reader { data: payload };
-        match r.u8()? {
-            RECORD => {
-                let seq = r.u64()?;
+        let kind = r.u8()?;
+        let number = r.u64()?;
+        frames.last = frames.last.max(Some(number));
+        match kind {
+            RECORD | TRANSACTION_RECORD => {
+                let transaction = match kind {
+                    TRANSACTION_RECORD => Some(r.u64()?),
+                    _ => None,
+                };
                 let count = r.u32()?;
                 let steps = (0..count)
                     .map(|_| decode_step(&mut r, root))
                     .collect::<io::Result<Vec<_>>>()?;
-                records.insert(seq, steps);
+                frames.records.insert(number, (transaction, steps));
             }
             DONE => {
-                records.remove(&r.u64()?);
+                frames.records.remove(&number);
+            }
+            TRANSACTION_END => {
+                frames.ended.insert(number);
             }
             other => return Err(corrupt(format!("unknown frame {other}"))),
         }

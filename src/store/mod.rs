@@ -205,7 +205,7 @@ impl Store {
             spawn_syncer(root.clone(), changes.clone(), syncer_stop.clone()).map_err(io_err)?;
         }
         let cache = Cache::new(cache_bytes);
-        let store = Store {
+        let mut store = Store {
             root,
             databases,
             fsync,
@@ -227,26 +227,64 @@ impl Store {
         Ok(store)
     }
 
-    /// Redoes the journal records a crash left unfinished, makes the result durable, and
-    /// drops what the crashed run left: its journal files and its `tmp/`.
+    /// Redoes the journal records a crash left unfinished and undoes the transactions it
+    /// interrupted, makes the result durable, and drops what the crashed run left: its
+    /// journal files, its `tmp/` and `undo/`.
     fn recover(
-        &self,
-        unfinished: Vec<Vec<journal::Step>>,
+        &mut self,
+        unfinished: journal::Unfinished,
         old_journal: &[PathBuf],
     ) -> io::Result<()> {
-        if !unfinished.is_empty() {
+        if !unfinished.redo.is_empty() {
             tracing::warn!(
                 "redoing {} commit(s) that a crash interrupted",
-                unfinished.len()
+                unfinished.redo.len()
             );
         }
-        for steps in unfinished {
-            self.apply(&steps)?;
+        for steps in unfinished.redo {
+            self.apply(&steps, None)?;
+        }
+        for (transaction, records) in unfinished.undo.iter().rev() {
+            tracing::warn!(
+                "undoing a transaction of {} commit(s) that a crash interrupted",
+                records.len()
+            );
+            let mut markers = Vec::new();
+            for (seq, steps) in records.iter().rev() {
+                markers.extend(self.undo(steps, &journal::kept(&self.root, *transaction, *seq))?);
+            }
+            // Each key's marker as its expiry now says.
+            for key in markers {
+                match self.batch().meta(&key).ok().flatten() {
+                    Some(meta) if meta.expire_at_ms.is_some() => self.expiry.mark(self, &key)?,
+                    _ => self.expiry.unmark(self, &key)?,
+                }
+            }
+        }
+        if !unfinished.undo.is_empty() {
+            self.expiry.recount(&self.root)?;
         }
         self.sync()?;
         self.journal.forget(old_journal)?;
         self.staging.forget_pool();
+        self.trash.discard(&self.root.join(journal::UNDO))?;
         self.trash.discard(&self.root.join(journal::RECOVERING))
+    }
+
+    /// Starts a transaction: the batches committed in it (see [`Batch::in_transaction`]) are
+    /// all undone by a start-up if a crash comes before [`Store::end`].
+    pub fn begin(&self) -> u64 {
+        self.journal.begin()
+    }
+
+    /// Ends a transaction (with `--fsync always`, durably before returning), and drops what
+    /// it kept for an undo.
+    pub fn end(&self, transaction: u64) -> io::Result<()> {
+        if self.journal.end(transaction, self.fsync == Fsync::Always)? {
+            self.trash
+                .discard(&self.root.join(journal::UNDO).join(transaction.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Writes the server's address into `LOCK`, for `dredis snapshot` to find the server
@@ -309,10 +347,14 @@ impl Store {
         self.root.join(db.to_string())
     }
 
-    /// Replaces a database's directory by an empty one (callers hold the global lock).
-    fn flush_db_dir(&self, db: usize) -> io::Result<()> {
+    /// Replaces a database's directory by an empty one (callers hold the global lock); the
+    /// old one goes to the trash, or in a transaction to `keep`.
+    fn flush_db_dir(&self, db: usize, keep: Option<&Path>) -> io::Result<()> {
         let dir = self.db_dir(db);
-        self.trash.discard(&dir)?;
+        match keep {
+            Some(keep) => batch::keep_aside(&dir, keep)?,
+            None => self.trash.discard(&dir)?,
+        }
         fs::create_dir(&dir)?;
         self.expiry.reset(db);
         Ok(())
