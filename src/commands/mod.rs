@@ -562,6 +562,11 @@ pub fn run(server: &Server, session: &mut Session, mut argv: Vec<Arg>, thread: T
     {
         return Outcome::NeedsDisk(argv);
     }
+    if !no_disk {
+        if let Err(e) = server.store.check_present() {
+            return reject(e.into(), Some(full_name));
+        }
+    }
     let key_names = match key_names(command, &mut argv) {
         Ok(k) => k,
         Err(e) => return reject(e, Some(full_name)),

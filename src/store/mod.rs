@@ -99,7 +99,10 @@ pub struct Store {
     pub images: image::Images,
     /// Keys changed since the start, for INFO's rdb_changes_since_last_save and the syncer.
     changes: Arc<AtomicU64>,
-    syncer_stop: Arc<AtomicBool>,
+    /// Stops the background threads (the syncer, the data directory's watch).
+    threads_stop: Arc<AtomicBool>,
+    /// Set while the data directory is not where it was opened (see [`Store::check_present`]).
+    gone: Arc<AtomicBool>,
     journal: Journal,
     lock: File,
 }
@@ -199,11 +202,13 @@ impl Store {
             fs::create_dir_all(root.join(db.to_string())).map_err(io_err)?;
         }
         let expiry = Expiry::open(&root, databases).map_err(io_err)?;
-        let syncer_stop = Arc::new(AtomicBool::new(false));
+        let threads_stop = Arc::new(AtomicBool::new(false));
         let changes = Arc::<AtomicU64>::default();
         if fsync == Fsync::Everysec {
-            spawn_syncer(root.clone(), changes.clone(), syncer_stop.clone()).map_err(io_err)?;
+            spawn_syncer(root.clone(), changes.clone(), threads_stop.clone()).map_err(io_err)?;
         }
+        let gone = Arc::<AtomicBool>::default();
+        watch_presence(root.clone(), gone.clone(), threads_stop.clone()).map_err(io_err)?;
         let cache = Cache::new(cache_bytes);
         let mut store = Store {
             root,
@@ -217,7 +222,8 @@ impl Store {
             expiry,
             images: Default::default(),
             changes,
-            syncer_stop,
+            threads_stop,
+            gone,
             journal,
             lock,
         };
@@ -322,6 +328,19 @@ impl Store {
         self.staging.dir()
     }
 
+    /// Fails while the data directory is not where it was opened (moved away or deleted under
+    /// the server): a read would find nothing and answer as if the keys did not exist, a
+    /// write would fail on a missing path. Watched ten times a second.
+    pub fn check_present(&self) -> io::Result<()> {
+        match self.gone.load(Ordering::Relaxed) {
+            false => Ok(()),
+            true => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is gone (moved or deleted)", self.root.display()),
+            )),
+        }
+    }
+
     /// A batch for a command that holds its keys' locks.
     pub fn batch(&self) -> Batch<'_> {
         Batch::new(self, Mode::Locked)
@@ -337,7 +356,7 @@ impl Store {
     /// Stops background work and makes everything durable; the LOCK is released on drop.
     pub fn close(&self) -> io::Result<()> {
         self.expiry.stop();
-        self.syncer_stop.store(true, Ordering::Relaxed);
+        self.threads_stop.store(true, Ordering::Relaxed);
         self.journal.close();
         self.trash.stop();
         self.sync()
@@ -434,7 +453,7 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        self.syncer_stop.store(true, Ordering::Relaxed);
+        self.threads_stop.store(true, Ordering::Relaxed);
         self.journal.close();
         self.trash.stop();
     }
@@ -447,6 +466,32 @@ fn write_durably(path: &Path, data: &[u8]) -> io::Result<()> {
     File::open(&tmp)?.sync_all()?;
     fs::rename(&tmp, path)?;
     files::sync_dir(path.parent().expect("a file in the data directory"))
+}
+
+/// Sets `gone` while `root` is not the directory it was when opened (compared by device and
+/// inode), ten times a second.
+fn watch_presence(root: PathBuf, gone: Arc<AtomicBool>, stop: Arc<AtomicBool>) -> io::Result<()> {
+    let opened = fs::metadata(&root)?;
+    let is_opened =
+        move |meta: fs::Metadata| meta.dev() == opened.dev() && meta.ino() == opened.ino();
+    std::thread::Builder::new()
+        .name("dredis-dir-watch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let present = fs::metadata(&root).is_ok_and(&is_opened);
+                if gone.swap(!present, Ordering::Relaxed) == present {
+                    match present {
+                        true => tracing::warn!("the data directory {} is back", root.display()),
+                        false => tracing::error!(
+                            "the data directory {} is gone (moved or deleted): commands that use it fail until it is back",
+                            root.display()
+                        ),
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })?;
+    Ok(())
 }
 
 /// `--fsync everysec`: sync the data directory's filesystem a few milliseconds after changes,
