@@ -43,21 +43,30 @@ impl Drop for SmallDisk {
     }
 }
 
+/// A server whose data directory is on a new small tmpfs; None (saying why) when the run
+/// cannot mount one, or tests the reference server.
+fn server_on_small_disk(size: &str) -> Option<(SmallDisk, PathBuf, Server)> {
+    if common::skip_in_reference("dredis's own disk") {
+        return None;
+    }
+    let Some(disk) = SmallDisk::mount(size) else {
+        eprintln!("SKIPPED: mounting a small tmpfs needs privileges this run does not have");
+        return None;
+    };
+    let data = disk.path.join("data");
+    let server = Server::start_in(&data, &[]).expect("start on the small disk");
+    Some((disk, data, server))
+}
+
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 #[test]
 fn a_full_disk_refuses_writes_cleanly_and_recovers() {
-    if common::skip_in_reference("dredis's own disk") {
-        return;
-    }
-    let Some(disk) = SmallDisk::mount("4m") else {
-        eprintln!("SKIPPED: mounting a small tmpfs needs privileges this run does not have");
+    let Some((_disk, data, mut server)) = server_on_small_disk("4m") else {
         return;
     };
-    let data = disk.path.join("data");
-    let mut server = Server::start_in(&data, &[]).expect("start on the small disk");
     let mut con = server.con();
     let value = vec![b'v'; 100_000];
     con.set::<_, _, ()>("counter", 10).unwrap();
@@ -196,15 +205,9 @@ fn a_vanished_data_directory_is_reported_and_writes_resume_once_it_is_back() {
 
 #[test]
 fn a_read_only_data_directory_is_refused_at_start_with_the_reason() {
-    if common::skip_in_reference("dredis's own disk") {
-        return;
-    }
-    let Some(disk) = SmallDisk::mount("16m") else {
-        eprintln!("SKIPPED: mounting a small tmpfs needs privileges this run does not have");
+    let Some((disk, data, mut server)) = server_on_small_disk("16m") else {
         return;
     };
-    let data = disk.path.join("data");
-    let mut server = Server::start_in(&data, &[]).expect("start on the small disk");
     server.con().set::<_, _, ()>("k", "v").unwrap();
     assert!(server.shutdown().success());
     let remount = |mode: &str| {
