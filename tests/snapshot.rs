@@ -221,6 +221,17 @@ fn contents(server: &Server, databases: &[usize]) -> BTreeMap<(usize, Vec<u8>), 
     all
 }
 
+/// Writes `count` small string keys `filler:<n>`, spread over the slots, 1000 per MSET.
+fn fill_keys(con: &mut redis::Connection, count: usize) {
+    for start in (0..count).step_by(1000) {
+        let mut mset = redis::cmd("MSET");
+        for i in start..count.min(start + 1000) {
+            mset.arg(format!("filler:{i}")).arg(i);
+        }
+        let _: () = mset.query(con).unwrap();
+    }
+}
+
 /// Fills a server with every type, awkward names, a value large enough for a multipart
 /// upload, keys in two databases, an expiry and a function library.
 fn fill(server: &Server) {
@@ -495,13 +506,7 @@ fn a_snapshot_taken_while_clients_write_shows_one_instant() {
     // Keys all over the slots, so that linking the image takes a while and the writers'
     // commits often reach their slot before the walk does (and link their key themselves).
     let mut con = server.con();
-    for batch in 0..30 {
-        let mut mset = redis::cmd("MSET");
-        for i in 0..100 {
-            mset.arg(format!("filler:{batch}:{i}")).arg(i);
-        }
-        let _: () = mset.query(&mut con).unwrap();
-    }
+    fill_keys(&mut con, 3000);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
@@ -575,6 +580,34 @@ fn a_snapshot_taken_while_clients_write_shows_one_instant() {
             "snapshot {id}: global {global}, counters {counters}"
         );
     }
+}
+
+#[test]
+fn shutdown_does_not_wait_for_a_snapshot_being_linked() {
+    if common::skip_in_reference("dredis's snapshots") {
+        return;
+    }
+    let mut server = Server::start();
+    let mut con = server.con();
+    fill_keys(&mut con, 30_000);
+    let image = || redis::cmd("SNAPSHOT").arg("IMAGE").clone();
+    let started = Instant::now();
+    let _: redis::Value = image().query(&mut con).unwrap();
+    let whole_walk = started.elapsed();
+    let client = server.client();
+    let imaging = std::thread::spawn(move || {
+        let mut con = client.get_connection().unwrap();
+        image().query::<redis::Value>(&mut con)
+    });
+    std::thread::sleep(whole_walk / 10);
+    let started = Instant::now();
+    assert!(server.shutdown().success());
+    let shutdown = started.elapsed();
+    assert!(imaging.join().unwrap().is_err(), "the image was finished");
+    assert!(
+        shutdown < whole_walk / 2,
+        "the shutdown took {shutdown:?}; a whole walk takes {whole_walk:?}"
+    );
 }
 
 #[test]

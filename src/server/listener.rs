@@ -63,6 +63,7 @@ pub async fn run(server: Arc<Server>, listeners: Listeners) -> std::io::Result<(
     }
     drop(listeners);
     server.shut_down();
+    server.store.stop_background();
     if tokio::time::timeout(DRAIN, async {
         while connections.join_next().await.is_some() {}
     })

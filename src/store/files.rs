@@ -63,6 +63,8 @@ impl Staging {
     }
 
     /// A file from the recycled pool, cut to at most `len` bytes, if there is a usable one.
+    /// (Not emptied: where the filesystem discards freed blocks, a truncation waits for the
+    /// disk, up to half a second while a snapshot keeps it busy.)
     fn recycled(&self, len: usize) -> io::Result<Option<(PathBuf, File)>> {
         loop {
             let Some(path) = self.pool.lock().pop() else {

@@ -151,6 +151,10 @@ impl Image<'_> {
                 // Only slots that exist now can hold keys of the instant: one created since
                 // was created by a commit, which linked it (empty) first.
                 for (slot, _) in store.slot_dirs(db)? {
+                    // A shutdown does not wait for the rest of a long walk.
+                    if store.stopping() {
+                        return Err(io::Error::other("the server is shutting down"));
+                    }
                     linking.ensure(db, slot);
                     progress(linking.slots_done.load(Ordering::Relaxed), total);
                     if let Some(e) = linking.failed.lock().take() {

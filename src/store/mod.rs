@@ -341,6 +341,17 @@ impl Store {
         }
     }
 
+    /// The server is shutting down: background threads stop, and a snapshot's walk gives up
+    /// rather than make the shutdown wait for it.
+    pub fn stop_background(&self) {
+        self.threads_stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Store::stop_background`] was called.
+    pub(super) fn stopping(&self) -> bool {
+        self.threads_stop.load(Ordering::Relaxed)
+    }
+
     /// A batch for a command that holds its keys' locks.
     pub fn batch(&self) -> Batch<'_> {
         Batch::new(self, Mode::Locked)
@@ -356,7 +367,7 @@ impl Store {
     /// Stops background work and makes everything durable; the LOCK is released on drop.
     pub fn close(&self) -> io::Result<()> {
         self.expiry.stop();
-        self.threads_stop.store(true, Ordering::Relaxed);
+        self.stop_background();
         self.journal.close();
         self.trash.stop();
         self.sync()
