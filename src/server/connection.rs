@@ -67,7 +67,7 @@ where
 {
     let client = server.clients.register(addr, laddr);
     let id = client.id;
-    let _registered = Registered {
+    let registered = Registered {
         server: server.clone(),
         id,
     };
@@ -88,6 +88,8 @@ where
     if let Err(e) = connection.run().await {
         tracing::debug!("client {id} ({addr}): {e}");
     }
+    // Out of CLIENT LIST before the client sees its connection close, as in Redis.
+    drop(registered);
     // TCP closes as the halves drop; TLS says close_notify first, as Redis's SSL_shutdown.
     let _ = tokio::time::timeout(CLOSE_WAIT, connection.wr.shutdown()).await;
 }
