@@ -3,16 +3,18 @@
 //! A commit first prepares everything it will make visible (new files and key directories,
 //! staged in `tmp/`), then appends a record of its steps to a file of `journal/`, then
 //! applies the steps, and last appends a mark saying that the record is done. With
-//! `--fsync always` the record is flushed before any step is applied, and commits that
-//! append at the same time share one flush (group commit).
+//! `--fsync always` one sync of the filesystem, shared by the commits that append meanwhile
+//! (group commit), makes the record and its staged content durable before any step is
+//! applied; the mark waits for the next sync, which makes the applied steps durable too.
 //!
 //! Start-up redoes the records that have no mark, in order, before `tmp/` is emptied (the
 //! old `tmp/` is kept aside as `recovering/` meanwhile). Every step can be applied again: a
 //! staged file or directory is moved only while it is still the inode the record names,
 //! a database is flushed or swapped only while its directory is the one the record saw, and
-//! the other steps (byte ranges, removals, expiry markers) give the same result twice. A
-//! record without a mark touches keys that no later record touched (its keys stay locked
-//! until the mark is written), so redoing it never undoes a later commit.
+//! the other steps (byte ranges, removals, expiry markers) give the same result twice. Only
+//! the last unmarked record of each key (or database) is redone: a later record on the same
+//! key began after the earlier one was applied in full, as it waited for the key's lock, and
+//! redoing the earlier one could undo it (see [`still_to_redo`]).
 //!
 //! A transaction (MULTI/EXEC, a script) commits each command on its own, as the next command
 //! reads what the previous one wrote; its records carry the transaction's number, and what
