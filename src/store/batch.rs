@@ -1086,17 +1086,21 @@ fn plan_file(store: &Store, dest: PathBuf, change: FileChange) -> io::Result<(St
 impl Store {
     /// Applies a journal record's steps (durable at the next sync: see [`super::journal`]).
     /// Also what start-up uses to redo a record that a crash interrupted. In a transaction,
-    /// what step `n` replaces or removes is kept at `kept/<n>`, for [`Store::undo`].
+    /// what step `n` replaces or removes is kept (see [`journal::kept`]), for [`Store::undo`].
     pub(super) fn apply(&self, steps: &[Step], kept: Option<&Path>) -> io::Result<()> {
         for (n, step) in steps.iter().enumerate() {
-            self.apply_step(step, kept.map(|k| k.join(n.to_string())).as_deref())?;
+            let keep = kept.map(|kept| journal::kept_by_step(kept, n));
+            self.apply_step(step, keep.as_deref())?;
         }
         Ok(())
     }
 
     /// Applies one step; a step found applied already is skipped (see [`super::journal`]).
     fn apply_step(&self, step: &Step, keep: Option<&Path>) -> io::Result<()> {
-        let keep_aside = |path: &Path| keep.map_or(Ok(()), |keep| keep_aside(path, keep));
+        let keep_aside = |path: &Path, dir| match keep {
+            Some(keep) => self.keep_aside(path, keep, dir),
+            None => Ok(()),
+        };
         match step {
             Step::FlushDb { db, ino } => {
                 if is_inode(&self.db_dir(*db), *ino)? {
@@ -1112,7 +1116,7 @@ impl Store {
             Step::Marker { key, set: false } => self.expiry.unmark(self, key)?,
             Step::MoveKey { from, to, ino } => {
                 if is_inode(&self.root.join(&from.dir), *ino)? {
-                    keep_aside(&self.root.join(&to.dir))?;
+                    keep_aside(&self.root.join(&to.dir), true)?;
                     move_key_dir(self, from, to)?;
                 }
             }
@@ -1123,7 +1127,7 @@ impl Store {
                 dir,
             } => {
                 if is_inode(staged.path(), *ino)? {
-                    keep_aside(dest)?;
+                    keep_aside(dest, *dir)?;
                     match (staged, dir) {
                         (Staged::Path(dir), true) => install_dir(dir, dest, self)?,
                         (Staged::Path(file), false) => self.staging.install(file, dest)?,
@@ -1142,22 +1146,36 @@ impl Store {
             } => {
                 if let Some(keep) = keep {
                     // A second link: `patch` then writes a copy, leaving the kept file as it was.
-                    match with_parent(keep, || fs::hard_link(dest, keep)) {
+                    let kept = match fs::hard_link(dest, keep) {
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {
                             File::create(absent(keep))?;
+                            absent(keep)
                         }
-                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                        other => other?,
-                    }
+                        other => other.map(|()| keep.to_path_buf())?,
+                    };
+                    self.kept.lock().push((kept, false));
                 }
                 patch(self, dest, ranges, *apply)?;
             }
-            Step::Remove { path, .. } if keep.is_some() => keep_aside(path)?,
+            Step::Remove { path, dir } if keep.is_some() => keep_aside(path, *dir)?,
             Step::Remove { path, dir: true } => self.trash.discard(path)?,
             Step::Remove { path, dir: false } => match fs::remove_file(path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             },
+        }
+        Ok(())
+    }
+
+    /// In a transaction, moves what `path` holds (if anything: a file, or a directory when
+    /// `dir`) to `keep` before a step replaces or removes it, and notes it for
+    /// [`Store::end`]. (Steps of a transaction are applied once: start-up undoes them rather
+    /// than redo them.)
+    pub(super) fn keep_aside(&self, path: &Path, keep: &Path, dir: bool) -> io::Result<()> {
+        match fs::rename(path, keep) {
+            Ok(()) => self.kept.lock().push((keep.to_path_buf(), dir)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
         Ok(())
     }
@@ -1170,7 +1188,7 @@ impl Store {
     pub(super) fn undo(&self, steps: &[Step], kept: &Path) -> io::Result<Vec<KeyId>> {
         let mut markers = Vec::new();
         for (n, step) in steps.iter().enumerate().rev() {
-            let keep = kept.join(n.to_string());
+            let keep = journal::kept_by_step(kept, n);
             let put_back = |dest: &Path| match fs::symlink_metadata(&keep) {
                 Ok(_) => install_dir(&keep, dest, self).map(|()| true),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -1211,21 +1229,9 @@ impl Store {
     }
 }
 
-/// In a transaction, moves what `path` holds (if anything) to `keep` before a step replaces
-/// or removes it; a step applied again finds it kept already.
-pub(super) fn keep_aside(path: &Path, keep: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(keep).is_ok() {
-        return Ok(());
-    }
-    match with_parent(keep, || fs::rename(path, keep)) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
-    }
-}
-
 /// Next to a kept file: the file a patch created did not exist before.
 fn absent(keep: &Path) -> PathBuf {
-    keep.with_extension("absent")
+    journal::with_suffix(keep, "absent")
 }
 
 impl Batch<'_> {
@@ -1552,7 +1558,7 @@ mod tests {
             .unwrap();
         let kept = transaction.map(|t| journal::kept(&store.root, t, ticket.seq()));
         for (n, step) in steps[..applied.min(steps.len())].iter().enumerate() {
-            let keep = kept.as_ref().map(|k| k.join(n.to_string()));
+            let keep = kept.as_ref().map(|k| journal::kept_by_step(k, n));
             store.apply_step(step, keep.as_deref()).unwrap();
         }
     }
@@ -1704,7 +1710,7 @@ mod tests {
             assert_eq!(value(&store, &e), None);
             assert_eq!(store.batch().meta(&a).unwrap().unwrap().expire_at_ms, None);
             assert_eq!(store.expiry.count(0), 0, "{applied}");
-            assert!(!dir.path().join("undo").exists());
+            assert_eq!(fs::read_dir(dir.path().join("undo")).unwrap().count(), 0);
             drop(store);
             let report = super::super::check::check(dir.path(), false).unwrap();
             assert_eq!(report.problems, Vec::<String>::new(), "{applied}");

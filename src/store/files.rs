@@ -162,7 +162,9 @@ impl Staging {
     }
 
     /// Keeps a replaced file for reuse (checked when it is reused, see [`Staging::write`]).
-    fn recycle(&self, path: &Path) {
+    /// It stays where it is, in `tmp/` or `undo/` (see [`super::Store::end`]), until reused:
+    /// a rename costs about as much as the write it saves.
+    pub fn recycle(&self, path: &Path) {
         let mut pool = self.pool.lock();
         if pool.len() < POOL_MAX {
             pool.push(path.to_path_buf());

@@ -18,7 +18,7 @@
 //!
 //! A transaction (MULTI/EXEC, a script) commits each command on its own, as the next command
 //! reads what the previous one wrote; its records carry the transaction's number, and what
-//! their steps replace or remove is kept under `undo/<transaction>/<record>/<step>` instead
+//! their steps replace or remove is kept as `undo/<transaction>.<record>.<step>` instead
 //! of going to the trash. Its end is a mark of its own, after which its records are done.
 //! Start-up undoes, last step first, the records of a transaction without an end mark: so a
 //! transaction is all or nothing across a crash too.
@@ -191,12 +191,24 @@ impl Unfinished {
     }
 }
 
-/// Where the steps of record `seq` of transaction `transaction` keep what they replace (step
-/// `n` in `<n>` inside).
+/// Where the steps of record `seq` of transaction `transaction` keep what they replace: step
+/// `n` at [`kept_by_step`]`(kept, n)`. One flat directory: no directory is made or deleted
+/// per transaction.
 pub fn kept(root: &Path, transaction: u64, seq: u64) -> PathBuf {
-    root.join(UNDO)
-        .join(transaction.to_string())
-        .join(seq.to_string())
+    root.join(UNDO).join(format!("{transaction}.{seq}"))
+}
+
+/// Where step `n` of a record keeps what it replaces (see [`kept`]).
+pub fn kept_by_step(kept: &Path, n: usize) -> PathBuf {
+    with_suffix(kept, &n.to_string())
+}
+
+/// `path` with `.suffix` appended to its last component.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    name.into()
 }
 
 impl Journal {
@@ -303,12 +315,12 @@ impl Journal {
     }
 
     /// Ends a transaction: its end mark is appended (with `durable`, on stable storage before
-    /// this returns, with everything it applied), then its records are marked done. Returns
-    /// whether it had records.
-    pub fn end(&self, transaction: u64, durable: bool) -> io::Result<bool> {
+    /// this returns, with everything it applied), then its records are marked done. Nothing
+    /// is written for a transaction without records.
+    pub fn end(&self, transaction: u64, durable: bool) -> io::Result<()> {
         let mut state = self.state.lock();
         let Some(seqs) = state.transactions.remove(&transaction) else {
-            return Ok(false);
+            return Ok(());
         };
         state.unended.push((transaction, seqs));
         self.end_unended(&mut state, durable)?;
@@ -316,7 +328,7 @@ impl Journal {
             let upto = state.appended;
             self.sync(state, upto)?;
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Appends the end marks of the transactions waiting for one, then marks their records

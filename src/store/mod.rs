@@ -103,6 +103,9 @@ pub struct Store {
     threads_stop: Arc<AtomicBool>,
     /// Set while the data directory is not where it was opened (see [`Store::check_present`]).
     gone: Arc<AtomicBool>,
+    /// What the open transaction kept for an undo (paths in `undo/`, and whether each is a
+    /// directory), dropped at its end. Transactions hold every key's lock: one at a time.
+    kept: parking_lot::Mutex<Vec<(PathBuf, bool)>>,
     journal: Journal,
     lock: File,
 }
@@ -224,6 +227,7 @@ impl Store {
             changes,
             threads_stop,
             gone,
+            kept: Default::default(),
             journal,
             lock,
         };
@@ -273,7 +277,9 @@ impl Store {
         self.sync()?;
         self.journal.forget(old_journal)?;
         self.staging.forget_pool();
-        self.trash.discard(&self.root.join(journal::UNDO))?;
+        let undo = self.root.join(journal::UNDO);
+        self.trash.discard(&undo)?;
+        fs::create_dir(&undo)?;
         self.trash.discard(&self.root.join(journal::RECOVERING))
     }
 
@@ -284,11 +290,15 @@ impl Store {
     }
 
     /// Ends a transaction (with `--fsync always`, durably before returning), and drops what
-    /// it kept for an undo.
+    /// it kept for an undo: files are reused for new content, as any replaced file, and
+    /// directories go to the trash.
     pub fn end(&self, transaction: u64) -> io::Result<()> {
-        if self.journal.end(transaction, self.fsync == Fsync::Always)? {
-            self.trash
-                .discard(&self.root.join(journal::UNDO).join(transaction.to_string()))?;
+        self.journal.end(transaction, self.fsync == Fsync::Always)?;
+        for (path, dir) in std::mem::take(&mut *self.kept.lock()) {
+            match dir {
+                true => self.trash.discard(&path)?,
+                false => self.staging.recycle(&path),
+            }
         }
         Ok(())
     }
@@ -382,7 +392,7 @@ impl Store {
     fn flush_db_dir(&self, db: usize, keep: Option<&Path>) -> io::Result<()> {
         let dir = self.db_dir(db);
         match keep {
-            Some(keep) => batch::keep_aside(&dir, keep)?,
+            Some(keep) => self.keep_aside(&dir, keep, true)?,
             None => self.trash.discard(&dir)?,
         }
         fs::create_dir(&dir)?;
