@@ -331,6 +331,11 @@ impl Journal {
         Ok(())
     }
 
+    /// Whether a transaction still waits for its end mark (see [`Journal::end`]).
+    pub fn has_unended(&self) -> bool {
+        !self.state.lock().unended.is_empty()
+    }
+
     /// Appends the end marks of the transactions waiting for one, then marks their records
     /// done (with `after_sync`, after the next sync, as [`Journal::applied`]).
     fn end_unended(&self, state: &mut State, after_sync: bool) -> io::Result<()> {

@@ -294,6 +294,11 @@ impl Store {
     /// directories go to the trash.
     pub fn end(&self, transaction: u64) -> io::Result<()> {
         self.journal.end(transaction, self.fsync == Fsync::Always)?;
+        // Kept until every transaction that kept them has its end mark (one whose mark could
+        // not be written gets it before the next record).
+        if self.journal.has_unended() {
+            return Ok(());
+        }
         for (path, dir) in std::mem::take(&mut *self.kept.lock()) {
             match dir {
                 true => self.trash.discard(&path)?,
