@@ -485,11 +485,8 @@ impl Config {
             lines.push(line);
         }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
-        std::io::Write::write_all(&mut file, (lines.join("\n") + "\n").as_bytes())?;
-        file.as_file().sync_all()?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        let text = lines.join("\n") + "\n";
+        crate::store::files::write_durably(path, dir.unwrap_or(Path::new(".")), text.as_bytes())
     }
 }
 

@@ -23,7 +23,6 @@
 //! do not read them, such as SET without GET or DEL; dredis refuses those).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -880,12 +879,7 @@ impl Acl {
             text.extend_from_slice(&line);
             text.push(b'\n');
         }
-        let mut staged = tempfile::NamedTempFile::new_in(&self.tmp)?;
-        staged.write_all(&text)?;
-        staged.as_file().sync_all()?;
-        staged.persist(&self.file).map_err(|e| e.error)?;
-        let dir = self.file.parent().unwrap_or(Path::new("."));
-        std::fs::File::open(dir)?.sync_all()
+        crate::store::files::write_durably(&self.file, &self.tmp, &text)
     }
 
     /// ACL LOAD (and start-up, when the file exists): replaces every user with those of the

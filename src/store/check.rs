@@ -325,14 +325,10 @@ fn check_stray_markers(db_dir: &Path, repair: bool, report: &mut Report) -> io::
 /// Replaces (or creates) the file at `dest` with `data` by a rename from `tmp/`, durably: a
 /// crash leaves the old file or the new one, never a part, and nothing beside it.
 fn write_atomically(root: &Path, dest: &Path, data: &[u8]) -> io::Result<()> {
-    let staged = root
-        .join("tmp")
-        .join(format!("check-{}", std::process::id()));
-    fs::create_dir_all(staged.parent().expect("tmp/"))?;
-    fs::write(&staged, data)?;
-    fs::File::open(&staged)?.sync_all()?;
-    super::files::with_parent(dest, || fs::rename(&staged, dest))?;
-    super::files::sync_dir(dest.parent().expect("a file in the data directory"))
+    let tmp = root.join("tmp");
+    fs::create_dir_all(&tmp)?;
+    fs::create_dir_all(dest.parent().expect("a file in the data directory"))?;
+    super::files::write_durably(dest, &tmp, data)
 }
 
 fn remove_all(path: &Path) -> io::Result<()> {

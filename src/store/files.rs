@@ -293,6 +293,19 @@ pub fn with_parent<T>(path: &Path, mut op: impl FnMut() -> io::Result<T>) -> io:
     }
 }
 
+/// Replaces the file at `dest` with `data`, durably and atomically: a temp file in
+/// `temp_dir` (on the same filesystem) is written, fsynced and renamed over `dest`, then
+/// `dest`'s directory is fsynced. A crash leaves the old content or the new, and at worst a
+/// stray temp file in `temp_dir`.
+pub fn write_durably(dest: &Path, temp_dir: &Path, data: &[u8]) -> io::Result<()> {
+    let mut staged = tempfile::NamedTempFile::new_in(temp_dir)?;
+    staged.write_all(data)?;
+    staged.as_file().sync_all()?;
+    staged.persist(dest).map_err(|e| e.error)?;
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty());
+    sync_dir(dir.unwrap_or(Path::new(".")))
+}
+
 /// Makes a directory's entries (new names, renames) durable.
 pub fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()

@@ -185,7 +185,8 @@ impl Store {
                 ))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                write_durably(&format_path, format!("{FORMAT}\n").as_bytes()).map_err(io_err)?;
+                let format = format!("{FORMAT}\n");
+                files::write_durably(&format_path, &root, format.as_bytes()).map_err(io_err)?;
             }
             Err(e) => return Err(io_err(e)),
         }
@@ -483,15 +484,6 @@ impl Drop for Store {
         self.journal.close();
         self.trash.stop();
     }
-}
-
-/// Writes a small file and makes it and its name durable.
-fn write_durably(path: &Path, data: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, data)?;
-    File::open(&tmp)?.sync_all()?;
-    fs::rename(&tmp, path)?;
-    files::sync_dir(path.parent().expect("a file in the data directory"))
 }
 
 /// Sets `gone` while `root` is not the directory it was when opened (compared by device and
