@@ -355,13 +355,20 @@ impl Journal {
         Ok(())
     }
 
-    /// Writes the done marks of `seqs`, deleting the closed files left without unfinished
-    /// records.
+    /// Writes the done marks of `seqs` (in one write: a group sync marks many), deleting the
+    /// closed files left without unfinished records.
     fn mark(&self, state: &mut State, seqs: &[u64]) -> io::Result<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let mut frames = Vec::with_capacity(seqs.len() * 17);
         for &seq in seqs {
-            let mut payload = vec![DONE];
-            payload.extend_from_slice(&seq.to_le_bytes());
-            self.write_frame(state, &payload)?;
+            let mut payload = [DONE; 9];
+            payload[1..].copy_from_slice(&seq.to_le_bytes());
+            push_frame(&mut frames, &payload);
+        }
+        self.write_frames(state, &frames)?;
+        for &seq in seqs {
             let Some(number) = state.record_file.remove(&seq) else {
                 continue;
             };
@@ -407,8 +414,15 @@ impl Journal {
         Ok(())
     }
 
-    /// Appends a frame, first starting a new file if the current one is full.
+    /// Appends one frame holding `payload`.
     fn write_frame(&self, state: &mut State, payload: &[u8]) -> io::Result<()> {
+        let mut frame = Vec::with_capacity(payload.len() + 8);
+        push_frame(&mut frame, payload);
+        self.write_frames(state, &frame)
+    }
+
+    /// Appends whole frames, first starting a new file if the current one is full.
+    fn write_frames(&self, state: &mut State, frames: &[u8]) -> io::Result<()> {
         if state.len >= FILE_LIMIT {
             // Records in the closed file stay covered: it is flushed first.
             state.file.sync_data()?;
@@ -423,12 +437,8 @@ impl Journal {
                 fs::remove_file(self.dir.join(closed.to_string()))?;
             }
         }
-        let mut frame = Vec::with_capacity(payload.len() + 8);
-        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        frame.extend_from_slice(payload);
-        (&*state.file).write_all(&frame)?;
-        state.len += frame.len() as u64;
+        (&*state.file).write_all(frames)?;
+        state.len += frames.len() as u64;
         Ok(())
     }
 
@@ -466,6 +476,13 @@ impl Journal {
             result?;
         }
     }
+}
+
+/// Appends a frame holding `payload` to `out`: `u32 length, u32 CRC-32, payload`.
+fn push_frame(out: &mut Vec<u8>, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
 }
 
 /// How many records the journal of the (stopped) data directory `root` holds unfinished:
