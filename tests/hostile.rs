@@ -235,9 +235,26 @@ fn a_frame_cut_at_any_byte_then_dropped_costs_nothing() {
     ]
     .concat();
     let rpush_ends = resp(&["SET", "a", "1"]).len() + resp(&["RPUSH", "list", "x", "y"]).len();
+    let accepted = |good: &mut Raw| {
+        let stats = good.call(&["INFO", "stats"]);
+        let field = stats.split("total_connections_received:").nth(1).unwrap();
+        field
+            .split("\r\n")
+            .next()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    let before = accepted(&mut good);
     for cut in 0..frame.len() {
         let mut stream = TcpStream::connect(server.addr()).unwrap();
         stream.write_all(&frame[..cut]).unwrap();
+    }
+    // Every connection accepted first: until then, one still in the listen queue is in no
+    // client list.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while accepted(&mut good) < before + frame.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(good.call(&["PING"]), "+PONG\r\n");
     assert_eq!(clients_listed(&mut good, 1), 1);

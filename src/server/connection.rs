@@ -18,6 +18,7 @@
 //! a TLS stream may keep encrypted bytes back until it is.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,8 @@ where
     W: AsyncWrite + Unpin,
 {
     let client = server.clients.register(addr, laddr);
+    // Counted once listed, as Redis: a client counted as received is in CLIENT LIST.
+    server.stats.connections.fetch_add(1, Ordering::Relaxed);
     let id = client.id;
     let registered = Registered {
         server: server.clone(),

@@ -170,7 +170,6 @@ async fn admit<S: AsyncWrite + Unpin>(server: &Server, socket: &mut S, addr: Soc
         None
     };
     let Some(text) = refusal else {
-        server.stats.connections.fetch_add(1, Ordering::Relaxed);
         return true;
     };
     server
