@@ -892,8 +892,7 @@ fn the_ends_of_a_100000_element_list_cost_what_a_short_lists_do() {
 // ---- on disk ----
 
 fn key_dir(server: &Server, key: &str) -> PathBuf {
-    let slot = crc16::State::<crc16::XMODEM>::calculate(key.as_bytes()) % 16384;
-    server.dir().join("0").join(format!("{slot:04x}")).join(key)
+    server.dir().join(common::key_path(key))
 }
 
 #[test]

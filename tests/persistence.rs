@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{query, Server};
+use common::{key_slot, query, Server};
 use redis::{Connection, Value};
 
 /// Writes one value of each type, in two databases.
@@ -156,11 +156,6 @@ fn a_directory_that_is_not_a_dredis_directory_is_refused() {
         ["precious.txt"],
         "nothing is written into the directory"
     );
-}
-
-/// Redis Cluster's hash slot: CRC16 (XMODEM) of the key, modulo 16384.
-fn key_slot(key: &[u8]) -> u16 {
-    crc16::State::<crc16::XMODEM>::calculate(key) % 16384
 }
 
 fn read(path: &Path) -> String {

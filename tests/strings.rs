@@ -1406,8 +1406,7 @@ fn the_command_table_gives_redis_key_positions() {
 
 /// The directory of a key of database 0 (one whose name needs no escaping).
 fn key_dir(server: &Server, key: &str) -> PathBuf {
-    let slot = crc16::State::<crc16::XMODEM>::calculate(key.as_bytes()) % 16384;
-    server.dir().join("0").join(format!("{slot:04x}")).join(key)
+    server.dir().join(common::key_path(key))
 }
 
 fn type_file(dir: &Path) -> String {

@@ -6,6 +6,8 @@
 //! snapshot's manifest are in the same order, so one pass over both finds, for each file, what
 //! the previous snapshot held at that path: the same size and stamp means the same file, the
 //! same size and checksum means the same content, and either way nothing is uploaded.
+//! Files and directories are read without updating their access time, and empty files
+//! (expiry markers, set members) are not read at all.
 //! Files up to [`PART`] are read whole; larger ones are streamed as multipart uploads of
 //! [`PART`]-sized parts, a few at a time, so memory stays bounded whatever the file sizes.
 
@@ -26,6 +28,7 @@ use tokio::sync::Semaphore;
 use super::manifest::{self, Entry, Header};
 use super::progress::Progress;
 use super::{hex, new_id, unix_ms, Destination, Result};
+use crate::store::files::{list_untouched, open_untouched};
 
 /// Files up to this size are read and uploaded whole; larger ones go in parts of this size.
 pub const PART: usize = 8 << 20;
@@ -145,10 +148,9 @@ fn walk(
     rel: &str,
     visit: &mut impl FnMut(&str, &fs::Metadata) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<io::Result<_>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
+    let mut names = list_untouched(dir)?;
+    names.sort();
+    for name in names {
         let path = match name.to_str() {
             Some(name) if rel.is_empty() && NOT_DATA.contains(&name) => continue,
             Some(name) if rel.is_empty() => name.to_string(),
@@ -158,13 +160,13 @@ fn walk(
         if !manifest::is_safe_path(&path) {
             tracing::warn!(
                 "snapshot: skipping {}, not a name dredis writes",
-                entry.path().display()
+                dir.join(&name).display()
             );
             continue;
         }
-        let meta = entry.metadata()?;
+        let meta = fs::symlink_metadata(dir.join(&name))?;
         if meta.is_dir() {
-            walk(&entry.path(), &path, visit)?;
+            walk(&dir.join(&name), &path, visit)?;
         } else if meta.is_file() {
             visit(&path, &meta)?;
         }
@@ -271,7 +273,13 @@ impl Uploader {
             }
         }
         let sha256 = if listed.size as usize <= PART {
-            let data = Bytes::from(tokio::fs::read(&file).await?);
+            // Empty files (expiry markers, set members) are not even opened.
+            let data = if listed.size == 0 {
+                Bytes::new()
+            } else {
+                let file = file.clone();
+                Bytes::from(tokio::task::spawn_blocking(move || read_whole(&file)).await??)
+            };
             if data.len() as u64 != listed.size {
                 return Err(
                     format!("{} changed while it was being uploaded", file.display()).into(),
@@ -301,7 +309,7 @@ impl Uploader {
         let location = self.dest.file_object(&self.id, &listed.path)?;
         let upload = self.dest.store.put_multipart(&location).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
-        let mut input = tokio::fs::File::open(file).await?;
+        let mut input = tokio::fs::File::from_std(open_untouched(file)?);
         let (mut hasher, mut total) = (Sha256::new(), 0u64);
         loop {
             let mut chunk = Vec::with_capacity(PART);
@@ -333,7 +341,7 @@ impl Uploader {
 
 /// The SHA-256 of a file, read in pieces.
 pub fn hash_file(path: &Path) -> io::Result<String> {
-    let mut file = fs::File::open(path)?;
+    let mut file = open_untouched(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 1 << 20];
     loop {
@@ -343,6 +351,13 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
         }
         hasher.update(&buffer[..read]);
     }
+}
+
+/// The content of a file.
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    open_untouched(path)?.read_to_end(&mut data)?;
+    Ok(data)
 }
 
 /// Uploads the manifest: the header, then the entries from `body`; in parts when large.

@@ -310,3 +310,74 @@ pub fn write_durably(dest: &Path, temp_dir: &Path, data: &[u8]) -> io::Result<()
 pub fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
+
+/// Opens `path` to read it without updating its access time, as a snapshot reads every file:
+/// with `relatime`, the first read of a file since it was written dirties its inode, and a
+/// million of those are a million inode writes competing with the clients' commits. Falls
+/// back to a plain open where the flag is refused (a file of another user).
+pub fn open_untouched(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(noatime)
+        .open(path)
+    {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+            File::open(path)
+        }
+        other => other,
+    }
+}
+
+/// The names in directory `dir`, none when it is missing, listed without updating its access
+/// time (see [`open_untouched`]).
+pub fn list_untouched(dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+    use std::os::unix::ffi::OsStringExt;
+    let dir = match open_untouched(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        other => other?,
+    };
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(&dir)? {
+        let name = entry?.file_name().to_bytes().to_vec();
+        if name != b"." && name != b".." {
+            names.push(std::ffi::OsString::from_vec(name));
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::FileTimes;
+    use std::io::Read;
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    #[test]
+    fn untouched_reads_and_listings_leave_access_times_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, b"data").unwrap();
+        // Older than the modification: the first plain read would update it (relatime).
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        for target in [&path, &dir.path().to_path_buf()] {
+            let times = FileTimes::new().set_accessed(old);
+            File::open(target).unwrap().set_times(times).unwrap();
+        }
+        let mut data = Vec::new();
+        open_untouched(&path)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        assert_eq!(data, b"data");
+        assert_eq!(list_untouched(dir.path()).unwrap(), ["f"]);
+        assert_eq!(fs::metadata(&path).unwrap().accessed().unwrap(), old);
+        assert_eq!(fs::metadata(dir.path()).unwrap().accessed().unwrap(), old);
+        assert!(list_untouched(&dir.path().join("missing"))
+            .unwrap()
+            .is_empty());
+    }
+}

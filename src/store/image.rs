@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use parking_lot::{Mutex, RwLock};
 
 use super::expiry::DIR as EXPIRES;
-use super::files::Trash;
+use super::files::{list_untouched, Trash};
 use super::layout::{slot_name, SLOTS};
 use super::Store;
 
@@ -206,7 +206,7 @@ impl Linking {
         }
         let mut names = BTreeSet::new();
         for part in slot_parts(db, slot) {
-            let listed = list(&self.root.join(&part)).and_then(|listed| {
+            let listed = list_untouched(&self.root.join(&part)).and_then(|listed| {
                 for name in listed {
                     names.insert(name.into_string().map_err(|name| {
                         io::Error::other(format!("unexpected file name {name:?}"))
@@ -286,32 +286,21 @@ pub fn niced<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// The names in directory `dir`; none when it is missing.
-fn list(dir: &Path) -> io::Result<Vec<std::ffi::OsString>> {
-    match fs::read_dir(dir) {
-        Ok(entries) => entries.map(|e| e.map(|e| e.file_name())).collect(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
-}
-
 /// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`
-/// is an empty tree.
+/// is an empty tree. Directories are listed without updating their access time: the walk
+/// lists every key's.
 fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
-    let entries = match fs::read_dir(from) {
-        Ok(entries) => entries,
+    let meta = match fs::symlink_metadata(from) {
+        Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
+    if !meta.is_dir() {
+        return fs::hard_link(from, to);
+    }
     fs::create_dir_all(to)?;
-    for entry in entries {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            link_tree(&entry.path(), &target)?;
-        } else {
-            fs::hard_link(entry.path(), target)?;
-        }
+    for name in list_untouched(from)? {
+        link_tree(&from.join(&name), &to.join(&name))?;
     }
     Ok(())
 }

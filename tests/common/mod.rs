@@ -554,3 +554,16 @@ pub fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, words: &[&st
 pub fn query_err(con: &mut redis::Connection, words: &[&str]) -> String {
     err(&command(words), con)
 }
+
+/// Redis Cluster's hash slot: CRC16 (XMODEM) of the key, modulo 16384.
+pub fn key_slot(key: &[u8]) -> u16 {
+    crc16::State::<crc16::XMODEM>::calculate(key) % 16384
+}
+
+/// The directory of a key of database 0 (one whose name needs no escaping), relative to the
+/// data directory: `0/<slot in hex>/<key>`.
+pub fn key_path(key: &str) -> PathBuf {
+    Path::new("0")
+        .join(format!("{:04x}", key_slot(key.as_bytes())))
+        .join(key)
+}
