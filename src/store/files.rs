@@ -12,6 +12,9 @@
 //!
 //! Whole directories (replaced keys, flushed databases) go to `trash/` by rename, and a
 //! background thread deletes them, so DEL of a key with a million fields returns at once.
+//!
+//! Snapshots read every file through [`open_untouched`] and [`list_untouched`], which leave
+//! access times as they were.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
