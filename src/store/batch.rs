@@ -1557,10 +1557,8 @@ mod tests {
             .append(&steps, &store.root, false, transaction)
             .unwrap();
         let kept = transaction.map(|t| journal::kept(&store.root, t, ticket.seq()));
-        for (n, step) in steps[..applied.min(steps.len())].iter().enumerate() {
-            let keep = kept.as_ref().map(|k| journal::kept_by_step(k, n));
-            store.apply_step(step, keep.as_deref()).unwrap();
-        }
+        let done = &steps[..applied.min(steps.len())];
+        store.apply(done, kept.as_deref()).unwrap();
     }
 
     fn reopen(dir: &tempfile::TempDir, store: Store) -> Store {

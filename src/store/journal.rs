@@ -156,6 +156,8 @@ struct State {
 #[must_use]
 pub struct Ticket {
     seq: u64,
+    /// A record of a transaction is done at the transaction's end, not when applied.
+    in_transaction: bool,
 }
 
 impl Ticket {
@@ -284,7 +286,10 @@ impl Journal {
         if durable {
             self.sync(state, seq + 1)?;
         }
-        Ok(Ticket { seq })
+        Ok(Ticket {
+            seq,
+            in_transaction: transaction.is_some(),
+        })
     }
 
     /// The record's steps are applied: it is marked done now, or with `after_sync` once they
@@ -292,14 +297,10 @@ impl Journal {
     /// may have lost some of them, and start-up must find the record to redo it). A record of
     /// a transaction waits for the transaction's end.
     pub fn applied(&self, ticket: Ticket, after_sync: bool) -> io::Result<()> {
-        let mut state = self.state.lock();
-        if state
-            .transactions
-            .values()
-            .any(|seqs| seqs.contains(&ticket.seq))
-        {
+        if ticket.in_transaction {
             return Ok(());
         }
+        let mut state = self.state.lock();
         match after_sync {
             true => state.applied.push(ticket.seq),
             false => self.mark(&mut state, &[ticket.seq])?,

@@ -266,7 +266,11 @@ impl Store {
             }
             // Each key's marker as its expiry now says.
             for key in markers {
-                match self.batch().meta(&key).ok().flatten() {
+                let meta = self
+                    .batch()
+                    .meta(&key)
+                    .map_err(|e| io::Error::other(e.to_string()));
+                match meta? {
                     Some(meta) if meta.expire_at_ms.is_some() => self.expiry.mark(self, &key)?,
                     _ => self.expiry.unmark(self, &key)?,
                 }
@@ -480,7 +484,7 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        self.threads_stop.store(true, Ordering::Relaxed);
+        self.stop_background();
         self.journal.close();
         self.trash.stop();
     }
