@@ -995,6 +995,12 @@ fn unsafe_and_removed_globals_are_absent() {
             "ERR user_script:1: Script attempted to access nonexistent global variable 'loadfile'",
         )],
     );
+    // Left out on purpose, so not worth a warning in the log at every start.
+    assert!(
+        !server.log().contains("was added to Lua globals"),
+        "{}",
+        server.log()
+    );
 }
 
 #[test]
@@ -1730,7 +1736,7 @@ fn now_ms() -> u64 {
 
 #[test]
 fn a_sliding_window_rate_limiter_over_a_sorted_set() {
-    const WINDOW: u64 = 300;
+    const WINDOW: u64 = 1000;
     const LIMIT: usize = 3;
     let server = Server::start();
     let mut con = server.con();
@@ -1763,21 +1769,25 @@ fn a_sliding_window_rate_limiter_over_a_sorted_set() {
     assert!((1..=WINDOW as i64).contains(&ttl), "{ttl}");
     // Once the first request leaves the window, the next one is allowed.
     let deadline = Instant::now() + PATIENCE;
-    let allowed_at = loop {
-        let now = now_ms();
+    let (allowed_at, sent) = loop {
+        let (now, sent) = (now_ms(), Instant::now());
         if allow(&mut con, "ann", now) {
-            break now;
+            break (now, sent);
         }
         assert!(Instant::now() < deadline, "the window never slid");
         thread::sleep(Duration::from_millis(10));
     };
     assert!(allowed_at >= accepted[0] + WINDOW);
-    // The window holds the new request and the old ones still inside it.
+    // The window holds the new request and the old ones still inside it, until the key
+    // expires, a window after the request (a loaded machine can stall that long).
     let inside = accepted
         .iter()
         .filter(|&&t| t > allowed_at - WINDOW)
         .count();
-    assert_eq!(query::<usize>(&mut con, &["ZCARD", "rate:ann"]), 1 + inside);
+    let held = query::<usize>(&mut con, &["ZCARD", "rate:ann"]);
+    if sent.elapsed() < Duration::from_millis(WINDOW) {
+        assert_eq!(held, 1 + inside);
+    }
 }
 
 #[test]
