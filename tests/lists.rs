@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{command, query, query_err, Server};
@@ -891,10 +890,6 @@ fn the_ends_of_a_100000_element_list_cost_what_a_short_lists_do() {
 
 // ---- on disk ----
 
-fn key_dir(server: &Server, key: &str) -> PathBuf {
-    server.dir().join(common::key_path(key))
-}
-
 #[test]
 fn the_layout_of_a_list_on_disk() {
     if skip_in_reference("a dredis feature") {
@@ -903,7 +898,7 @@ fn the_layout_of_a_list_on_disk() {
     let server = Server::start();
     let mut con = server.con();
     query::<()>(&mut con, &["RPUSH", "l", "a", "b"]);
-    let dir = key_dir(&server, "l");
+    let dir = server.key_dir("l");
     let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
     assert_eq!(read("type"), "list\nsize 2\nhead 0\n");
     assert_eq!(read("items/0"), "a");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -1404,11 +1404,6 @@ fn the_command_table_gives_redis_key_positions() {
 
 // ---- values larger than 64 KiB: written in place ----
 
-/// The directory of a key of database 0 (one whose name needs no escaping).
-fn key_dir(server: &Server, key: &str) -> PathBuf {
-    server.dir().join(common::key_path(key))
-}
-
 fn type_file(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("type")).unwrap()
 }
@@ -1518,14 +1513,14 @@ fn big_values_take_setrange_setbit_append_and_bit_commands() {
     check(&mut con, &model);
     assert!(get_bytes(&mut con, "x") == xor);
     // The length is recorded in `type`; the value file holds exactly the value.
-    let dir = key_dir(&server, "k");
+    let dir = server.key_dir("k");
     assert_eq!(type_file(&dir), format!("string\nsize {}\n", model.len()));
     assert_eq!(
         std::fs::metadata(dir.join("value")).unwrap().len(),
         model.len() as u64
     );
     assert_eq!(
-        type_file(&key_dir(&server, "x")),
+        type_file(&server.key_dir("x")),
         format!("string\nsize {}\n", model.len())
     );
 }
@@ -1567,7 +1562,7 @@ fn a_small_value_grows_past_64_kib_and_is_read_back_at_once() {
     if skip_in_reference(DREDIS_ONLY) {
         return;
     }
-    assert_eq!(type_file(&key_dir(&server, "r")), "string\nsize 100000\n");
+    assert_eq!(type_file(&server.key_dir("r")), "string\nsize 100000\n");
 }
 
 #[test]
@@ -1586,7 +1581,7 @@ fn a_big_value_from_an_older_directory_is_read_whole_and_gets_a_size_on_append()
     drop(con);
     server.shutdown();
     // As written before string lengths were recorded: the value is the whole file.
-    let dir = key_dir(&server, "k");
+    let dir = server.key_dir("k");
     std::fs::write(dir.join("type"), "string\n").unwrap();
     server.restart();
     let mut con = server.con();
@@ -1614,7 +1609,7 @@ fn an_in_place_write_never_changes_a_hard_linked_value_file() {
         .query(&mut con)
         .unwrap();
     // A snapshot links the files of the tree rather than copying them.
-    let value = key_dir(&server, "k").join("value");
+    let value = server.key_dir("k").join("value");
     let link = server.dir().join("snapshot-link");
     std::fs::hard_link(&value, &link).unwrap();
     query::<()>(&mut con, &["APPEND", "k", "more"]);

@@ -1519,12 +1519,6 @@ fn check_against_model(con: &mut Connection, key: &str, model: &[(f64, String)],
     assert_eq!(int(con, &["ZCOUNT", key, "-inf", "+inf"]), len);
 }
 
-/// The directory of key `key` in database 0.
-fn key_dir(server: &Server, key: &str) -> PathBuf {
-    let slot = crc16::State::<crc16::XMODEM>::calculate(key.as_bytes()) % 16384;
-    server.dir().join("0").join(format!("{slot:04x}")).join(key)
-}
-
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -1535,7 +1529,7 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 /// The order index is a tree of several node files, none of `max_node` bytes or more, and none
 /// over 4 KB unless it holds a long member.
 fn check_index_files(server: &Server, key: &str, members_expected: usize, max_node: usize) {
-    let dir = key_dir(server, key);
+    let dir = server.key_dir(key);
     let nodes = files_in(&dir.join("index"));
     assert!(nodes.len() > 3, "only {} index node files", nodes.len());
     let root = std::fs::read(dir.join("index").join("root")).expect("index/root");
@@ -1877,7 +1871,7 @@ fn the_layout_of_a_sorted_set_on_disk() {
     let server = Server::start();
     let mut con = server.con();
     query::<()>(&mut con, &["ZADD", "z", "1", "a"]);
-    let dir = key_dir(&server, "z");
+    let dir = server.key_dir("z");
     let meta = std::fs::read_to_string(dir.join("type")).unwrap();
     assert!(meta.starts_with("zset\n"), "{meta:?}");
     assert!(meta.lines().any(|l| l == "size 1"), "{meta:?}");

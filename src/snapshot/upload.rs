@@ -306,10 +306,12 @@ impl Uploader {
     /// A multipart upload of a large file, hashed on the way.
     async fn upload_large(&self, file: &Path, listed: &Listed) -> Result<String> {
         let _turn = self.large.acquire().await?;
+        let path = file.to_path_buf();
+        let opened = tokio::task::spawn_blocking(move || open_untouched(&path)).await??;
+        let mut input = tokio::fs::File::from_std(opened);
         let location = self.dest.file_object(&self.id, &listed.path)?;
         let upload = self.dest.store.put_multipart(&location).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
-        let mut input = tokio::fs::File::from_std(open_untouched(file)?);
         let (mut hasher, mut total) = (Sha256::new(), 0u64);
         loop {
             let mut chunk = Vec::with_capacity(PART);

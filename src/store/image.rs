@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use parking_lot::{Mutex, RwLock};
 
 use super::expiry::DIR as EXPIRES;
-use super::files::{list_untouched, Trash};
+use super::files::{list_untouched, with_parent, Trash};
 use super::layout::{slot_name, SLOTS};
 use super::Store;
 
@@ -118,13 +118,9 @@ impl Store {
             failed: Mutex::new(None),
             slots_done: AtomicUsize::new(0),
         });
-        let users = match fs::hard_link(self.root.join(USERS), linking.dir.join(USERS)) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        };
-        let result = fs::hard_link(self.root.join("FORMAT"), linking.dir.join("FORMAT"))
-            .and(users)
-            .and_then(|()| link_tree(&self.root.join("functions"), &linking.dir.join("functions")));
+        let result = ["FORMAT", USERS, "functions"]
+            .iter()
+            .try_for_each(|name| link_tree(&self.root.join(name), &linking.dir.join(name)));
         if let Err(e) = result {
             let _ = self.trash.discard(&linking.dir);
             return Err(e);
@@ -233,17 +229,10 @@ impl Linking {
             return;
         }
         for part in slot_parts(db, slot) {
-            let (from, to) = (
-                self.root.join(&part).join(name),
-                self.dir.join(&part).join(name),
+            let linked = link_tree(
+                &self.root.join(&part).join(name),
+                &self.dir.join(&part).join(name),
             );
-            let linked = match fs::symlink_metadata(&from) {
-                Ok(meta) if meta.is_dir() => link_tree(&from, &to),
-                Ok(_) => fs::create_dir_all(self.dir.join(&part))
-                    .and_then(|()| fs::hard_link(&from, &to)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e),
-            };
             self.note(linked, &part);
         }
     }
@@ -286,9 +275,9 @@ pub fn niced<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// Mirrors the tree `from` at `to`: directories are made, files hard-linked. A missing `from`
-/// is an empty tree. Directories are listed without updating their access time: the walk
-/// lists every key's.
+/// Mirrors the tree (or the file) `from` at `to`, making `to`'s missing parents:
+/// directories are made, files hard-linked. A missing `from` is an empty tree. Directories
+/// are listed without updating their access time: the walk lists every key's.
 fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
     let meta = match fs::symlink_metadata(from) {
         Ok(meta) => meta,
@@ -296,7 +285,7 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
         Err(e) => return Err(e),
     };
     if !meta.is_dir() {
-        return fs::hard_link(from, to);
+        return with_parent(to, || fs::hard_link(from, to));
     }
     fs::create_dir_all(to)?;
     for name in list_untouched(from)? {

@@ -245,6 +245,11 @@ impl Server {
         &self.dir
     }
 
+    /// The directory of key `key` of database 0 (one whose name needs no escaping).
+    pub fn key_dir(&self, key: &str) -> PathBuf {
+        self.dir.join(key_path(key))
+    }
+
     /// What the process printed so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
