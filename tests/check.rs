@@ -36,11 +36,6 @@ fn filled() -> (Server, std::path::PathBuf) {
     (server, dir)
 }
 
-/// A key's directory (database 0).
-fn key_dir(dir: &Path, key: &str) -> std::path::PathBuf {
-    dir.join(common::key_path(key))
-}
-
 #[test]
 fn a_clean_directory_passes() {
     if common::skip_in_reference("dredis's own tool") {
@@ -68,16 +63,17 @@ fn damage_is_reported_and_repaired() {
     }
     let (mut server, dir) = filled();
     // A field file lost, an expiry marker lost, a stray file, a list item lost.
-    fs::remove_file(key_dir(&dir, "h").join("fields/a")).unwrap();
-    let marker_slot = key_dir(&dir, "e")
+    fs::remove_file(server.key_dir("h").join("fields/a")).unwrap();
+    let marker_slot = server
+        .key_dir("e")
         .parent()
         .unwrap()
         .file_name()
         .unwrap()
         .to_owned();
     fs::remove_file(dir.join("0/expires").join(marker_slot).join("e")).unwrap();
-    fs::write(key_dir(&dir, "s").join("junk"), b"?").unwrap();
-    let items = key_dir(&dir, "l").join("items");
+    fs::write(server.key_dir("s").join("junk"), b"?").unwrap();
+    let items = server.key_dir("l").join("items");
     let item = fs::read_dir(&items)
         .unwrap()
         .next()
